@@ -1,0 +1,134 @@
+import type { Node } from "web-tree-sitter";
+import type { Report, Rule } from "./rule";
+import type { AnalysisOptions, AnalysisResult, AnalyzeRequest, Finding, Language, Range, RuleSelection, Severity } from "./types";
+import { defaultAnalysisOptions } from "./types";
+import { initPythonParser, parsePython, type GrammarFiles } from "./python/parser";
+import { PythonModel } from "./python/semantic";
+import { rules } from "./registry";
+import { collectSuppressions, isSuppressed } from "./suppression";
+
+/** The id of the finding the engine reports where the parser met invalid syntax. Not a catalogue rule. */
+export const SYNTAX_ERROR = "syntax-error";
+
+/** Loads the parsers. Await it once per thread before `analyzeSource`. */
+export async function initCore(grammar: GrammarFiles): Promise<void> {
+  await initPythonParser(grammar);
+}
+
+/** The language corolint analyses a file as, from its extension; null for files it does not read. */
+export function languageForPath(path: string): Language | null {
+  return /\.pyi?$/.test(path) ? "python" : null;
+}
+
+function resolveOptions(partial: AnalyzeRequest["options"]): AnalysisOptions {
+  return { ...defaultAnalysisOptions, ...partial };
+}
+
+/** The severity a rule runs at under a selection, or null when it does not run. */
+export function effectiveSeverity(id: string, defaultSeverity: Severity, selection: RuleSelection = {}): Severity | null {
+  if (selection.ignore?.includes(id)) return null;
+  // syntax-error is not a rule one selects: it is reported unless ignored or turned off.
+  if (id !== SYNTAX_ERROR && selection.select && !selection.select.includes(id)) return null;
+  const configured = selection.severity?.[id];
+  if (configured === "off") return null;
+  return configured ?? defaultSeverity;
+}
+
+/**
+ * Whether a file's text can hold any finding of the selected rules. False lets the CLI skip parsing
+ * it; a test over the standard library checks that the shortcut never hides a finding.
+ */
+export function mightHoldFinding(
+  source: string,
+  options?: AnalyzeRequest["options"],
+  selection?: RuleSelection,
+  path = "",
+): boolean {
+  const resolved = resolveOptions(options);
+  return rules.some(
+    (rule) => effectiveSeverity(rule.id, rule.defaultSeverity, selection) !== null && rule.mightApply(source, resolved, path),
+  );
+}
+
+function rangeOf(node: Node, end: Node = node): Range {
+  return {
+    start: { line: node.startPosition.row, column: node.startPosition.column },
+    end: { line: end.endPosition.row, column: end.endPosition.column },
+  };
+}
+
+function runRule(rule: Rule, severity: Severity, model: PythonModel, request: AnalyzeRequest, options: AnalysisOptions, findings: Finding[]): void {
+  rule.checkPython({
+    model,
+    options,
+    path: request.path,
+    report(report: Report) {
+      findings.push({
+        rule: rule.id,
+        severity,
+        message: report.message,
+        range: rangeOf(report.node, report.end),
+        related: report.related?.map((r) => ({ message: r.message, range: rangeOf(r.node) })),
+      });
+    },
+  });
+}
+
+/**
+ * Analyses one file. Pure apart from the parser loaded by `initCore`: no file or process I/O.
+ * A rule that throws is isolated: its error is returned in `ruleErrors` and the others still report.
+ */
+export function analyzeSource(request: AnalyzeRequest): AnalysisResult {
+  const options = resolveOptions(request.options);
+  const findings: Finding[] = [];
+  const ruleErrors: AnalysisResult["ruleErrors"] = [];
+  const tree = parsePython(request.source);
+  try {
+    const model = new PythonModel(tree, request.source, options.extraAsyncDecorators);
+    for (const rule of rules) {
+      const severity = effectiveSeverity(rule.id, rule.defaultSeverity, request.rules);
+      if (severity === null) continue;
+      try {
+        runRule(rule, severity, model, request, options, findings);
+      } catch (error) {
+        ruleErrors.push({ rule: rule.id, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      }
+    }
+    const syntaxSeverity = effectiveSeverity(SYNTAX_ERROR, "error", request.rules);
+    const broken = syntaxSeverity ? model.firstSyntaxError() : null;
+    if (broken && syntaxSeverity) {
+      const what = broken.isMissing ? `missing \`${broken.type}\`` : "invalid syntax";
+      findings.push({
+        rule: SYNTAX_ERROR,
+        severity: syntaxSeverity,
+        message: `Syntax error (${what}): corolint analysed the rest of the file, but code around here may be missed`,
+        range: rangeOf(broken),
+      });
+    }
+    const suppressions = collectSuppressions(model.root);
+    const kept = dedupe(findings.filter((finding) => !isSuppressed(finding, suppressions)));
+    kept.sort(compareFindings);
+    return { findings: kept, ruleErrors };
+  } finally {
+    tree.delete();
+  }
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  return (
+    a.range.start.line - b.range.start.line ||
+    a.range.start.column - b.range.start.column ||
+    a.rule.localeCompare(b.rule)
+  );
+}
+
+/** One finding per rule and range: a call seen twice (say, as decorator and call) is reported once. */
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.rule}:${f.range.start.line}:${f.range.start.column}:${f.range.end.line}:${f.range.end.column}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,280 @@
+import type { Node } from "web-tree-sitter";
+import type { Rule } from "../rule";
+import type { ContextKind, PythonModel, Scope } from "../python/semantic";
+import { isAsyncForm, someInSameFunction } from "../python/walk";
+import { mayHaveAsyncContext, mayHaveGreenletContext } from "../python/triggers";
+import { blockingFamily } from "./blocking-call";
+import { patchFunctionKind } from "./monkey-patch";
+
+/** Builtins and methods that read or build values and can neither yield nor change another object's state. */
+const pureBuiltins = new Set(["len", "print", "isinstance", "repr", "str", "int", "float", "bool", "abs", "min", "max", "sum", "range", "sorted", "list", "dict", "set", "tuple", "hash", "id", "type", "format", "round", "divmod", "pow", "any", "all", "enumerate", "zip", "iter", "next"]);
+const pureMethods = new Set(["append", "extend", "insert", "pop", "popleft", "appendleft", "add", "discard", "remove", "update", "setdefault", "items", "keys", "values", "copy", "sort", "reverse", "clear", "count", "index", "format", "split", "strip", "encode", "decode", "lower", "upper", "startswith", "endswith", "replace", "hexdigest", "digest", "debug", "info", "warning", "error", "exception", "critical", "log"]);
+
+/** A `while` condition that can never become false: `True`, `1`, a non-empty string. */
+function isConstantTrue(condition: Node): boolean {
+  switch (condition.type) {
+    case "true":
+      return true;
+    case "integer":
+    case "float":
+      return Number(condition.text.replace(/_/g, "")) !== 0;
+    case "string":
+      return condition.text.replace(/^[a-zA-Z]*(['"]{1,3})/, "").length > 2;
+    case "parenthesized_expression":
+      return condition.namedChildren[0] ? isConstantTrue(condition.namedChildren[0]) : false;
+    default:
+      return false;
+  }
+}
+
+/** Whether the body can leave the loop: a `break` of this loop, a `return`, or a `raise`. */
+function canExit(body: Node): boolean {
+  let found = false;
+  const visit = (node: Node, inNestedLoop: boolean): void => {
+    for (const child of node.namedChildren) {
+      if (!child || found) continue;
+      if (child.type === "function_definition" || child.type === "lambda" || child.type === "class_definition") continue;
+      if (child.type === "return_statement" || child.type === "raise_statement") found = true;
+      else if (child.type === "break_statement" && !inNestedLoop) found = true;
+      else visit(child, inNestedLoop || child.type === "for_statement" || child.type === "while_statement");
+    }
+  };
+  visit(body, false);
+  return found;
+}
+
+/** The call's callee unless it is a method call on something that is not an imported module. */
+function isMethodCallOnValue(model: PythonModel, call: Node, scope: Scope): Node | null {
+  const fn = call.childForFieldName("function");
+  if (fn?.type !== "attribute") return null;
+  const object = fn.childForFieldName("object");
+  if (!object || model.importedName(object, scope)) return null;
+  return object;
+}
+
+/** The base name of `a`, `a.b.c`, `a[0].b`, `a.m()`: the object whose state is read or changed. */
+function rootName(node: Node): string | null {
+  let current: Node | null = node;
+  while (current) {
+    if (current.type === "identifier") return current.text;
+    if (current.type === "attribute" || current.type === "subscript") current = current.childForFieldName(current.type === "attribute" ? "object" : "value");
+    else if (current.type === "call") current = current.childForFieldName("function");
+    else return null;
+  }
+  return null;
+}
+
+/**
+ * The objects a condition reads, or null when it calls something whose result may change by itself
+ * (`time.monotonic()`, a module function): then the loop may well end and is not a certain hang.
+ */
+function conditionReads(model: PythonModel, condition: Node, scope: Scope): { reads: Set<string>; plain: Set<string> } | null {
+  const reads = new Set<string>();
+  // Names read as bare values (`while not done`), as opposed to objects whose attributes are read.
+  const plain = new Set<string>();
+  let unknown = false;
+  const visit = (node: Node): void => {
+    if (unknown) return;
+    if (node.type === "call") {
+      const receiver = isMethodCallOnValue(model, node, scope);
+      const root = receiver ? rootName(receiver) : null;
+      if (!root) {
+        unknown = true;
+        return;
+      }
+      reads.add(root);
+      for (const arg of node.childForFieldName("arguments")?.namedChildren ?? []) if (arg) visit(arg);
+      return;
+    }
+    if (node.type === "identifier") {
+      reads.add(node.text);
+      plain.add(node.text);
+      return;
+    }
+    if (node.type === "attribute" || node.type === "subscript") {
+      const root = rootName(node);
+      if (root) reads.add(root);
+      if (node.type === "subscript") for (const child of node.childrenForFieldName("subscript")) if (child) visit(child);
+      return;
+    }
+    if (node.type === "await" || node.type === "lambda") {
+      unknown = true;
+      return;
+    }
+    for (const child of node.namedChildren) if (child) visit(child);
+  };
+  visit(condition);
+  return unknown || reads.size === 0 ? null : { reads, plain };
+}
+
+/** Whether a call in the loop body may change state the condition reads. */
+function callMayChange(model: PythonModel, call: Node, scope: Scope, reads: Set<string>, localReads: Set<string>): boolean {
+  const args = call.childForFieldName("arguments")?.namedChildren ?? [];
+  if (args.some((arg) => arg && reads.has(rootName(arg.type === "keyword_argument" ? (arg.childForFieldName("value") ?? arg) : arg) ?? ""))) {
+    return true;
+  }
+  const receiver = isMethodCallOnValue(model, call, scope);
+  if (receiver) {
+    const root = rootName(receiver);
+    if (root && reads.has(root)) return true;
+    const method = call.childForFieldName("function")?.childForFieldName("attribute")?.text ?? "";
+    if (pureMethods.has(method)) return false;
+  } else {
+    const callee = model.callee(call, scope);
+    if (callee && (pureBuiltins.has(callee) || blockingFamily(callee) || callee.startsWith("logging."))) return false;
+  }
+  // An unknown call can change anything that is not a plain local of this function.
+  return [...reads].some((name) => !localReads.has(name));
+}
+
+/**
+ * Names the condition reads only as bare values that are variables of this function: nothing outside
+ * the loop body can rebind them. Objects whose attributes are read could be changed by any call.
+ */
+function localValues(plain: Set<string>, scope: Scope): Set<string> {
+  const locals = new Set<string>();
+  for (const name of plain) {
+    const bindings = scope.kind === "function" ? scope.bindings.get(name) : undefined;
+    if (bindings && !scope.globals.has(name) && bindings.every((b) => (b.kind === "assign" || b.kind === "unpacked" || b.kind === "param") && !b.selfOf)) {
+      locals.add(name);
+    }
+  }
+  return locals;
+}
+
+/** Whether the body assigns, deletes or mutates any of the names the condition reads. */
+function bodyChanges(model: PythonModel, body: Node, scope: Scope, reads: Set<string>, plain: Set<string>): boolean {
+  const localReads = localValues(plain, scope);
+  return someInSameFunction(body, (node) => {
+    switch (node.type) {
+      case "assignment":
+      case "augmented_assignment":
+      case "delete_statement":
+      case "for_statement":
+      case "named_expression": {
+        const target = node.childForFieldName(node.type === "named_expression" ? "name" : "left") ?? node.namedChildren[0];
+        if (!target) return false;
+        let changed = false;
+        const visit = (n: Node) => {
+          const root = rootName(n);
+          if (root && reads.has(root)) changed = true;
+          if (n.type === "pattern_list" || n.type === "tuple_pattern" || n.type === "list_pattern" || n.type === "tuple" || n.type === "expression_list") {
+            for (const c of n.namedChildren) if (c) visit(c);
+          }
+        };
+        visit(target);
+        return changed;
+      }
+      case "as_pattern_target":
+        return reads.has(rootName(node.namedChildren[0] ?? node) ?? "");
+      case "global_statement":
+      case "nonlocal_statement":
+        return true;
+      case "call":
+        return callMayChange(model, node, scope, reads, localReads);
+      default:
+        return false;
+    }
+  });
+}
+
+/** Whether the module patches the standard library with gevent/eventlet (then stdlib I/O yields). */
+function isPatched(model: PythonModel): boolean {
+  return model.calls.some((site) => {
+    const callee = model.callee(site.node, site.scope);
+    const kind = callee ? patchFunctionKind(callee) : null;
+    return kind === "gevent" || kind === "eventlet";
+  });
+}
+
+/**
+ * In a greenlet, any call may switch unless the model knows it cannot: builtins, pure methods, and
+ * standard-library functions (unless the module patched them into cooperative versions).
+ */
+function isCooperativeCall(model: PythonModel, call: Node, scope: Scope, patched: boolean): boolean {
+  const callee = model.callee(call, scope);
+  if (callee) {
+    const head = callee.split(".")[0];
+    if (head === "gevent" || head === "eventlet" || head === "greenlet") return true;
+    if (pureBuiltins.has(callee) || callee.startsWith("logging.")) return false;
+    if (patched && blockingFamily(callee)) return true;
+    if (model.importedName(call.childForFieldName("function")!, scope)) return false;
+  }
+  const method = call.childForFieldName("function")?.childForFieldName("attribute")?.text;
+  if (method && pureMethods.has(method) && !callee) return false;
+  if (callee && blockingFamily(callee)) return patched;
+  return true;
+}
+
+function hasCheckpoint(model: PythonModel, node: Node, scope: Scope, context: ContextKind, patched: boolean): boolean {
+  return someInSameFunction(node, (n) => {
+    if (n.type === "await") return true;
+    if ((n.type === "for_statement" || n.type === "with_statement" || n.type === "for_in_clause") && isAsyncForm(n)) return true;
+    return context === "greenlet" && n.type === "call" && isCooperativeCall(model, n, scope, patched);
+  });
+}
+
+export const nonYieldingLoop: Rule = {
+  id: "non-yielding-loop",
+  summary: "A `while` loop in a coroutine or greenlet that never yields and cannot end by itself.",
+  languages: ["python"],
+  defaultSeverity: "error",
+  equivalents: { flake8Async: ["ASYNC110"], ruff: ["ASYNC110"] },
+  docs: {
+    what:
+      "Reports a `while` loop in async context (or in a function run as a greenlet) with no checkpoint anywhere in " +
+      "its body — no `await`, `async for` or `async with` (in a greenlet: no cooperative gevent/eventlet call) — when " +
+      "it cannot end by itself: its condition is constant-true and the body has no `break`, `return` or `raise`, or " +
+      "its condition only reads state that the body never changes (a poll that only another task could satisfy). " +
+      "A loop whose body advances its own condition (`while i < n: i += 1`) is not reported.",
+    why:
+      "Cooperative scheduling switches tasks only at checkpoints. A loop without one keeps the event loop to itself: " +
+      "if it waits for another task to set a flag, that task can never run, so the program hangs with the CPU at 100%.",
+    example: [
+      "async def wait_until_ready(service):",
+      "    while not service.ready:",
+      "        pass",
+    ].join("\n"),
+    useInstead: [
+      "async def wait_until_ready(service):",
+      "    await service.ready_event.wait()",
+    ].join("\n"),
+  },
+  mightApply: (source, options) => /\bwhile\b/.test(source) && (mayHaveAsyncContext(source, options) || mayHaveGreenletContext(source)),
+  checkPython({ model, report }) {
+    let patched: boolean | null = null;
+    for (const site of model.whileLoops) {
+      const context = model.contextOf(site.func);
+      if (context === "sync") continue;
+      const condition = site.node.childForFieldName("condition");
+      const body = site.node.childForFieldName("body");
+      if (!condition || !body) continue;
+      patched ??= isPatched(model);
+      if (hasCheckpoint(model, condition, site.scope, context, patched) || hasCheckpoint(model, body, site.scope, context, patched)) continue;
+      const where = context === "greenlet" ? `greenlet \`${site.func?.name}\`` : `coroutine \`${site.func?.name}\``;
+      const remedy =
+        context === "greenlet"
+          ? "call `gevent.sleep(0)` in the loop or wait on a `gevent.event.Event`"
+          : "await the condition instead (an `asyncio.Event`), or add `await asyncio.sleep(0)`";
+      if (isConstantTrue(condition)) {
+        if (canExit(body)) continue;
+        report({
+          node: site.node,
+          end: condition,
+          message: `This \`while ${condition.text}\` loop in ${where} never yields and never exits: no other task can run again; ${remedy}`,
+        });
+        continue;
+      }
+      const read = conditionReads(model, condition, site.scope);
+      if (!read || bodyChanges(model, body, site.scope, read.reads, read.plain)) continue;
+      if (canExit(body)) continue;
+      report({
+        node: site.node,
+        end: condition,
+        message:
+          `This loop in ${where} polls \`${condition.text}\` without yielding: nothing in the loop changes it and no ` +
+          `other task can run to do so, so it never ends; ${remedy}`,
+      });
+    }
+  },
+};

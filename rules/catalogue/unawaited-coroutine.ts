@@ -1,0 +1,83 @@
+import type { Rule } from "../rule";
+import { someInSameFunction } from "../python/walk";
+
+/** Library coroutine functions (and methods of their classes) whose call does nothing until awaited. */
+const knownCoroutines = new Set([
+  "asyncio.sleep", "asyncio.wait", "asyncio.wait_for", "asyncio.to_thread", "asyncio.open_connection",
+  "asyncio.open_unix_connection", "asyncio.start_server", "asyncio.start_unix_server",
+  "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
+  "asyncio.Queue.get", "asyncio.Queue.put", "asyncio.Queue.join", "asyncio.Event.wait", "asyncio.Lock.acquire",
+  "asyncio.Condition.wait", "asyncio.Semaphore.acquire", "asyncio.StreamWriter.drain", "asyncio.StreamWriter.wait_closed",
+  "asyncio.StreamReader.read", "asyncio.StreamReader.readline", "asyncio.StreamReader.readexactly",
+  "asyncio.StreamReader.readuntil", "asyncio.AbstractEventLoop.getaddrinfo", "asyncio.AbstractEventLoop.sock_connect",
+  "asyncio.AbstractEventLoop.sock_recv", "asyncio.AbstractEventLoop.sock_sendall", "asyncio.AbstractEventLoop.create_connection",
+  "asyncio.AbstractEventLoop.create_server", "asyncio.AbstractEventLoop.shutdown_asyncgens",
+  "trio.sleep", "trio.sleep_forever", "trio.sleep_until", "trio.open_tcp_stream", "trio.run_process", "trio.open_file",
+  "trio.to_thread.run_sync", "trio.Event.wait", "anyio.sleep", "anyio.sleep_forever", "anyio.open_file",
+  "anyio.connect_tcp", "anyio.run_process", "anyio.to_thread.run_sync", "anyio.Event.wait",
+  "aiohttp.ClientSession.close", "aiohttp.ClientResponse.json", "aiohttp.ClientResponse.text", "aiohttp.ClientResponse.read",
+]);
+
+export const unawaitedCoroutine: Rule = {
+  id: "unawaited-coroutine",
+  summary: "A coroutine function is called as a statement without `await`, so its body never runs.",
+  languages: ["python"],
+  defaultSeverity: "error",
+  equivalents: {},
+  docs: {
+    what:
+      "Reports expression statements that call a coroutine function without `await`: an `async def` of the same module " +
+      "(a module-level function, a nested one, or a method called through `self`/`cls`), or a known async API such as " +
+      "`asyncio.sleep`, `asyncio.wait_for`, `asyncio.Queue.put` or `trio.sleep`. Async generators are not reported " +
+      "(calling one without `await` is how they are used).",
+    why:
+      "Calling a coroutine function only creates a coroutine object. Without `await` its body never runs — the sleep " +
+      "does not happen, the message is not sent — and Python only says \"coroutine ... was never awaited\" later, at " +
+      "garbage collection, far from the line at fault.",
+    example: [
+      "import asyncio",
+      "",
+      "async def save(record): ...",
+      "",
+      "async def handle(record):",
+      "    save(record)",
+      "    asyncio.sleep(0.1)",
+    ].join("\n"),
+    useInstead: [
+      "import asyncio",
+      "",
+      "async def save(record): ...",
+      "",
+      "async def handle(record):",
+      "    await save(record)",
+      "    await asyncio.sleep(0.1)",
+    ].join("\n"),
+  },
+  mightApply: (source) => /\basync\s+def\b|\b(?:asyncio|trio|anyio|aiohttp)\b/.test(source),
+  checkPython({ model, report }) {
+    for (const site of model.expressionStatements) {
+      const call = site.node.namedChildren[0];
+      if (call?.type !== "call") continue;
+      const fn = call.childForFieldName("function");
+      if (!fn) continue;
+      const local = model.resolveFunction(fn, site.scope);
+      if (local?.isAsyncDef) {
+        const body = local.node.childForFieldName("body");
+        const isAsyncGenerator = body !== null && someInSameFunction(body, (n) => n.type === "yield");
+        if (isAsyncGenerator) continue;
+        report({
+          node: call,
+          message: `Coroutine \`${local.name}()\` is called without \`await\`: its body never runs; write \`await ${fn.text}(...)\``,
+        });
+        continue;
+      }
+      const callee = model.callee(call, site.scope);
+      if (callee && knownCoroutines.has(callee)) {
+        report({
+          node: call,
+          message: `\`${callee}()\` returns a coroutine that is never awaited, so it does nothing; write \`await ${fn.text}(...)\``,
+        });
+      }
+    }
+  },
+};

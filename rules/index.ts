@@ -1,0 +1,9 @@
+/**
+ * The analysis core's one entry point. The CLI, the language server and the worker threads all call
+ * `analyzeSource`, so the editor and CI can never disagree.
+ */
+export type * from "./types";
+export type { Rule, PythonRuleContext, Report } from "./rule";
+export { initCore, analyzeSource, mightHoldFinding, languageForPath, effectiveSeverity, SYNTAX_ERROR } from "./analyze";
+export type { GrammarFiles } from "./python/parser";
+export { rules, ruleById } from "./registry";

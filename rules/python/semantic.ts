@@ -1,0 +1,779 @@
+import type { Node, Tree } from "web-tree-sitter";
+
+/**
+ * The semantic model of one Python file: scopes and bindings, imports resolved to qualified names
+ * (as Ruff does), the async/greenlet context of every function, and the lists of nodes rules ask about.
+ * Built in one walk; name resolution is lazy because a later assignment makes a name local to the
+ * whole function, so bindings must be complete before anything is resolved.
+ */
+
+/** Where code runs: inside a coroutine, inside a greenlet, or in plain synchronous code. */
+export type ContextKind = "async" | "greenlet" | "sync";
+
+/** Which library a module's coroutines run on; it decides which alternative a message suggests. */
+export type Framework = "asyncio" | "trio" | "anyio";
+
+type BindingKind = "import" | "param" | "assign" | "unpacked" | "def" | "class" | "other";
+
+/** One way a name gets its value in a scope. */
+export interface Binding {
+  kind: BindingKind;
+  node: Node;
+  /** For imports: the qualified name the local name stands for. */
+  qualified?: string;
+  /** For assignments and `with ... as`: the value expression and the scope it is evaluated in. */
+  value?: Node;
+  valueScope?: Scope;
+  /** For annotated parameters and assignments. */
+  annotation?: Node;
+  /** For `def`: the function. */
+  func?: FunctionInfo;
+  /** For `class`: the class. */
+  classInfo?: ClassInfo;
+  /** For the first parameter of a method: the class `self`/`cls` refers to. */
+  selfOf?: ClassInfo;
+}
+
+/** A function or lambda and what the model knows of it. */
+export interface FunctionInfo {
+  node: Node;
+  name: string;
+  isAsyncDef: boolean;
+  isLambda: boolean;
+  /** Decorator expressions (the callee when a decorator is a call), evaluated in `outerScope`. */
+  decorators: Node[];
+  outerScope: Scope;
+  scope: Scope;
+  /** The class whose body defines this function directly (a method), if any. */
+  classInfo: ClassInfo | null;
+  /** The nearest enclosing function, if any. */
+  parent: FunctionInfo | null;
+  /** Set when the module hands this function to gevent/eventlet to run as a greenlet. */
+  spawnedAsGreenlet: boolean;
+}
+
+/** A class definition: its methods and what its methods assign to `self.<attr>`. */
+export interface ClassInfo {
+  node: Node;
+  name: string;
+  bases: Node[];
+  outerScope: Scope;
+  scope: Scope;
+  methods: Map<string, FunctionInfo>;
+  selfAssignments: Map<string, { value: Node; scope: Scope }[]>;
+}
+
+/** A lexical scope: module, function, lambda, class body or comprehension. */
+export class Scope {
+  readonly bindings = new Map<string, Binding[]>();
+  readonly globals = new Set<string>();
+  constructor(
+    readonly kind: "module" | "function" | "class" | "comprehension",
+    readonly node: Node,
+    readonly parent: Scope | null,
+  ) {}
+
+  bind(name: string, binding: Binding): void {
+    const list = this.bindings.get(name);
+    if (list) list.push(binding);
+    else this.bindings.set(name, [binding]);
+  }
+}
+
+/** A node of interest together with where it sits. */
+export interface Site {
+  node: Node;
+  scope: Scope;
+  /** The nearest enclosing function or lambda; null at module or class level. */
+  func: FunctionInfo | null;
+}
+
+/** An import statement at any depth, in source order. */
+export interface ImportSite extends Site {
+  /** Full module names the statement imports (`from a.b import c` gives `a.b`). */
+  modules: string[];
+  isFuture: boolean;
+}
+
+/** Builtin names that resolve to themselves when no binding shadows them. */
+const builtinNames = new Set([
+  "open", "input", "print", "setattr", "getattr", "delattr", "len", "range", "iter", "next", "anext", "aiter",
+  "isinstance", "type", "object", "super", "list", "dict", "set", "tuple", "str", "bytes", "int", "float",
+  "bool", "exec", "eval", "compile", "__import__", "breakpoint", "vars", "globals", "locals", "id", "hash",
+]);
+
+/**
+ * What some calls return, so methods on the result resolve (`executor.submit(f).result()`,
+ * `sqlite3.connect(p).execute(...)`). Constructors (a capitalised last segment) need no entry.
+ */
+const returnTypes: Record<string, string> = {
+  "asyncio.get_event_loop": "asyncio.AbstractEventLoop",
+  "asyncio.get_running_loop": "asyncio.AbstractEventLoop",
+  "asyncio.new_event_loop": "asyncio.AbstractEventLoop",
+  "asyncio.events.get_event_loop": "asyncio.AbstractEventLoop",
+  "asyncio.events.get_running_loop": "asyncio.AbstractEventLoop",
+  "concurrent.futures.ThreadPoolExecutor.submit": "concurrent.futures.Future",
+  "concurrent.futures.ProcessPoolExecutor.submit": "concurrent.futures.Future",
+  "concurrent.futures.Executor.submit": "concurrent.futures.Future",
+  "concurrent.futures.thread.ThreadPoolExecutor.submit": "concurrent.futures.Future",
+  "requests.session": "requests.Session",
+  "sqlite3.connect": "sqlite3.Connection",
+  "socket.create_connection": "socket.socket",
+  "socket.socket.accept": "socket.socket",
+  "urllib3.connection_from_url": "urllib3.HTTPConnectionPool",
+  "pathlib.Path.open": "io.TextIOWrapper",
+  "pathlib.Path.joinpath": "pathlib.Path",
+  "pathlib.Path.resolve": "pathlib.Path",
+  "pathlib.Path.absolute": "pathlib.Path",
+  "pathlib.Path.with_suffix": "pathlib.Path",
+  "pathlib.Path.with_name": "pathlib.Path",
+  "pathlib.Path.expanduser": "pathlib.Path",
+  "pathlib.Path.cwd": "pathlib.Path",
+  "pathlib.Path.home": "pathlib.Path",
+};
+
+/** Decorators that turn a generator function into a coroutine run by an event loop. */
+export const defaultAsyncDecorators = [
+  "twisted.internet.defer.inlineCallbacks",
+  "tornado.gen.coroutine",
+  "tornado.gen.engine",
+  "asyncio.coroutine",
+  "asyncio.coroutines.coroutine",
+  "types.coroutine",
+];
+
+/** Calls that run a function as a greenlet, and which positional argument is that function. */
+const greenletSpawners: Record<string, number> = {
+  "gevent.spawn": 0,
+  "gevent.spawn_raw": 0,
+  "gevent.spawn_later": 1,
+  "gevent.Greenlet": 0,
+  "gevent.Greenlet.spawn": 0,
+  "gevent.Greenlet.spawn_later": 1,
+  "gevent.greenlet.Greenlet": 0,
+  "gevent.greenlet.Greenlet.spawn": 0,
+  "gevent.pool.Pool.spawn": 0,
+  "gevent.pool.Group.spawn": 0,
+  "gevent.pool.Pool.apply_async": 0,
+  "gevent.pool.Group.apply_async": 0,
+  "eventlet.spawn": 0,
+  "eventlet.spawn_n": 0,
+  "eventlet.spawn_after": 1,
+  "eventlet.GreenPool.spawn": 0,
+  "eventlet.GreenPool.spawn_n": 0,
+  "eventlet.greenpool.GreenPool.spawn": 0,
+  "eventlet.greenpool.GreenPool.spawn_n": 0,
+  "greenlet.greenlet": 0,
+};
+
+const greenletBaseClasses = new Set(["gevent.Greenlet", "gevent.greenlet.Greenlet", "greenlet.greenlet"]);
+const comprehensionTypes = new Set(["list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"]);
+const maxResolutionDepth = 12;
+
+/** The semantic model of one parsed file. */
+export class PythonModel {
+  readonly root: Node;
+  readonly moduleScope: Scope;
+  readonly functions: FunctionInfo[] = [];
+  readonly classes: ClassInfo[] = [];
+  readonly calls: Site[] = [];
+  readonly expressionStatements: Site[] = [];
+  readonly whileLoops: Site[] = [];
+  readonly imports: ImportSite[] = [];
+  /** Attribute targets of assignments (`socket.socket = ...`), at any depth. */
+  readonly attributeAssignments: Site[] = [];
+  private readonly functionsByNode = new Map<number, FunctionInfo>();
+  private readonly instanceTypes = new Map<number, string | null>();
+  private readonly asyncDecorators: Set<string>;
+  private contextsReady = false;
+
+  constructor(
+    readonly tree: Tree,
+    readonly source: string,
+    extraAsyncDecorators: readonly string[] = [],
+  ) {
+    this.root = tree.rootNode;
+    this.asyncDecorators = new Set([...defaultAsyncDecorators, ...extraAsyncDecorators]);
+    this.moduleScope = new Scope("module", this.root, null);
+    this.visitChildren(this.root, this.moduleScope, null, null);
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /** The library this module's coroutines run on, judged from its imports. */
+  get framework(): Framework {
+    const roots = new Set(this.imports.flatMap((site) => site.modules.map((m) => m.split(".")[0])));
+    if (roots.has("trio")) return "trio";
+    if (roots.has("anyio")) return "anyio";
+    return "asyncio";
+  }
+
+  /** The function info for a `function_definition` or `lambda` node. */
+  functionFor(node: Node): FunctionInfo | undefined {
+    return this.functionsByNode.get(node.id);
+  }
+
+  /** Whether code directly inside `func` runs in a coroutine, a greenlet, or synchronously. */
+  contextOf(func: FunctionInfo | null): ContextKind {
+    if (!func || func.isLambda) return "sync";
+    if (func.isAsyncDef) return "async";
+    if (func.decorators.some((d) => this.isAsyncDecorator(d, func.outerScope))) return "async";
+    this.markGreenlets();
+    return func.spawnedAsGreenlet ? "greenlet" : "sync";
+  }
+
+  /** The names in scope at a site, for resolving. */
+  lookup(name: string, scope: Scope): Binding[] | null {
+    let current: Scope | null = scope.globals.has(name) ? this.moduleScope : scope;
+    while (current) {
+      // Class bodies do not enclose the functions defined in them.
+      if (current.kind !== "class" || current === scope) {
+        const found = current.bindings.get(name);
+        if (found) return found;
+      }
+      current = current.parent;
+    }
+    return null;
+  }
+
+  /**
+   * The qualified name an expression stands for: `t.sleep` after `import time as t` is `time.sleep`,
+   * `s.get` where `s = requests.Session()` is `requests.Session.get`. Null when the name is local,
+   * unknown, or not a plain name/attribute chain.
+   */
+  qualifiedName(expr: Node, scope: Scope, depth = 0): string | null {
+    return this.resolveName(expr, scope, true, depth);
+  }
+
+  /**
+   * Like `qualifiedName`, but only through imports: `socket.socket` is a name, while `conn.sock`
+   * (an attribute of an instance) is not. For rules about modules and classes themselves.
+   */
+  importedName(expr: Node, scope: Scope): string | null {
+    return this.resolveName(expr, scope, false, 0);
+  }
+
+  private resolveName(expr: Node, scope: Scope, throughInstances: boolean, depth: number): string | null {
+    if (depth > maxResolutionDepth) return null;
+    switch (expr.type) {
+      case "identifier": {
+        const bindings = this.lookup(expr.text, scope);
+        if (!bindings) return builtinNames.has(expr.text) ? expr.text : null;
+        const imported = bindings.find((b) => b.kind === "import");
+        return imported?.qualified ?? null;
+      }
+      case "attribute": {
+        const object = expr.childForFieldName("object");
+        const attribute = expr.childForFieldName("attribute");
+        if (!object || !attribute) return null;
+        const base = this.resolveName(object, scope, throughInstances, depth + 1);
+        if (base) return `${base}.${attribute.text}`;
+        if (!throughInstances) return null;
+        const type = this.instanceType(object, scope, depth + 1);
+        return type ? `${type}.${attribute.text}` : null;
+      }
+      case "parenthesized_expression": {
+        const inner = expr.namedChildren[0];
+        return inner ? this.resolveName(inner, scope, throughInstances, depth + 1) : null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** The qualified name of what a `call` node calls, or null. */
+  callee(call: Node, scope: Scope, depth = 0): string | null {
+    const fn = call.childForFieldName("function");
+    return fn ? this.resolveName(fn, scope, true, depth) : null;
+  }
+
+  /**
+   * The class of the value an expression evaluates to, when the model can tell: the result of a
+   * constructor call, a variable assigned one, an annotated parameter, `self.attr` set in the class.
+   */
+  instanceType(expr: Node, scope: Scope, depth = 0): string | null {
+    if (depth > maxResolutionDepth) return null;
+    // Values are looked up many times (every call on `self.session`), and `x = x.next()` chains
+    // would otherwise be followed again and again: cache per node, and cut cycles while resolving.
+    const key = expr.id;
+    const cached = this.instanceTypes.get(key);
+    if (cached !== undefined) return cached;
+    this.instanceTypes.set(key, null);
+    const type = this.computeInstanceType(expr, scope, depth);
+    this.instanceTypes.set(key, type);
+    return type;
+  }
+
+  private computeInstanceType(expr: Node, scope: Scope, depth: number): string | null {
+    switch (expr.type) {
+      case "call": {
+        const callee = this.callee(expr, scope, depth + 1);
+        if (!callee) return null;
+        if (returnTypes[callee]) return returnTypes[callee];
+        const last = callee.slice(callee.lastIndexOf(".") + 1);
+        return /^[A-Z]/.test(last) ? callee : null;
+      }
+      case "identifier": {
+        for (const binding of this.lookup(expr.text, scope) ?? []) {
+          if (binding.annotation) {
+            const annotated = this.qualifiedName(binding.annotation, binding.valueScope ?? scope, depth + 1);
+            if (annotated) return annotated;
+          }
+          if (binding.value) {
+            const type = this.instanceType(binding.value, binding.valueScope ?? scope, depth + 1);
+            if (type) return type;
+          }
+        }
+        return null;
+      }
+      case "attribute": {
+        const object = expr.childForFieldName("object");
+        const attribute = expr.childForFieldName("attribute");
+        if (object?.type !== "identifier" || !attribute) return null;
+        const owner = this.selfClass(object, scope);
+        for (const assigned of owner?.selfAssignments.get(attribute.text) ?? []) {
+          const type = this.instanceType(assigned.value, assigned.scope, depth + 1);
+          if (type) return type;
+        }
+        return null;
+      }
+      case "binary_operator": {
+        // `Path(...) / "name"` is still a Path.
+        const left = expr.childForFieldName("left");
+        const operator = expr.childForFieldName("operator");
+        if (left && operator?.type === "/") {
+          const type = this.instanceType(left, scope, depth + 1);
+          if (type === "pathlib.Path" || type === "pathlib.PurePath") return type;
+        }
+        return null;
+      }
+      case "parenthesized_expression":
+      case "with_item": {
+        const inner = expr.namedChildren[0];
+        return inner ? this.instanceType(inner, scope, depth + 1) : null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** The class `self` (or `cls`) refers to when `identifier` is a method's first parameter. */
+  selfClass(identifier: Node, scope: Scope): ClassInfo | null {
+    const bindings = this.lookup(identifier.text, scope);
+    return bindings?.find((b) => b.selfOf)?.selfOf ?? null;
+  }
+
+  /**
+   * The function of this module an expression refers to: a module-level or enclosing `def`, a method
+   * through `self.name`/`cls.name`, or `ClassName.name`. Unknown receivers are not guessed.
+   */
+  resolveFunction(expr: Node, scope: Scope): FunctionInfo | null {
+    if (expr.type === "identifier") {
+      const bindings = this.lookup(expr.text, scope);
+      if (!bindings || bindings.some((b) => b.kind !== "def")) return null;
+      return bindings[bindings.length - 1].func ?? null;
+    }
+    if (expr.type === "attribute") {
+      const object = expr.childForFieldName("object");
+      const attribute = expr.childForFieldName("attribute");
+      if (object?.type !== "identifier" || !attribute) return null;
+      const owner =
+        this.selfClass(object, scope) ??
+        this.lookup(object.text, scope)?.find((b) => b.kind === "class")?.classInfo ??
+        null;
+      return owner?.methods.get(attribute.text) ?? null;
+    }
+    return null;
+  }
+
+  /**
+   * The first syntax error or missing token, if the parse had any. Error nodes can span most of a
+   * file, so this descends to the innermost one: the place a user should look.
+   */
+  firstSyntaxError(): Node | null {
+    if (!this.root.hasError) return null;
+    let node = this.root;
+    for (;;) {
+      const inner = node.children.find((child) => child && (child.hasError || child.isMissing));
+      if (!inner) return node.isError || node.isMissing ? node : null;
+      node = inner;
+    }
+  }
+
+  // ---------------------------------------------------------------- contexts
+
+  private isAsyncDecorator(decorator: Node, scope: Scope): boolean {
+    const name = this.qualifiedName(decorator, scope);
+    return name !== null && this.asyncDecorators.has(name);
+  }
+
+  /** Marks functions handed to gevent/eventlet spawners, and `run`/`_run` of Greenlet subclasses. */
+  private markGreenlets(): void {
+    if (this.contextsReady) return;
+    this.contextsReady = true;
+    for (const site of this.calls) {
+      const callee = this.callee(site.node, site.scope);
+      if (callee === null || !(callee in greenletSpawners)) continue;
+      const args = site.node.childForFieldName("arguments");
+      if (!args) continue;
+      const positional = args.namedChildren.filter((a) => a && a.type !== "keyword_argument" && a.type !== "comment");
+      let target: Node | null | undefined = positional[greenletSpawners[callee]];
+      const runKeyword = args.namedChildren.find(
+        (a) => a?.type === "keyword_argument" && a.childForFieldName("name")?.text === "run",
+      );
+      if (runKeyword) target = runKeyword.childForFieldName("value");
+      const func = target ? this.resolveFunction(target, site.scope) : null;
+      if (func) func.spawnedAsGreenlet = true;
+    }
+    for (const cls of this.classes) {
+      const isGreenlet = cls.bases.some((base) => {
+        const name = this.qualifiedName(base, cls.outerScope);
+        return name !== null && greenletBaseClasses.has(name);
+      });
+      if (!isGreenlet) continue;
+      for (const method of ["_run", "run"]) {
+        const func = cls.methods.get(method);
+        if (func) func.spawnedAsGreenlet = true;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- the walk
+
+  private visitChildren(node: Node, scope: Scope, func: FunctionInfo | null, cls: ClassInfo | null): void {
+    for (const child of node.namedChildren) {
+      if (child) this.visit(child, scope, func, cls);
+    }
+  }
+
+  /** `cls` is the class whose body we are directly in (for methods and their `self` assignments). */
+  private visit(node: Node, scope: Scope, func: FunctionInfo | null, cls: ClassInfo | null): void {
+    switch (node.type) {
+      case "decorated_definition": {
+        const decorators: Node[] = [];
+        for (const child of node.namedChildren) {
+          if (child?.type !== "decorator") continue;
+          this.visitChildren(child, scope, func, null);
+          const expr = child.namedChildren[0];
+          if (expr) decorators.push(expr.type === "call" ? (expr.childForFieldName("function") ?? expr) : expr);
+        }
+        const definition = node.childForFieldName("definition");
+        if (definition?.type === "function_definition") this.visitFunction(definition, scope, func, cls, decorators);
+        else if (definition) this.visit(definition, scope, func, cls);
+        return;
+      }
+      case "function_definition":
+        this.visitFunction(node, scope, func, cls, []);
+        return;
+      case "lambda":
+        this.visitLambda(node, scope, func);
+        return;
+      case "class_definition":
+        this.visitClass(node, scope, func);
+        return;
+      case "import_statement":
+      case "import_from_statement":
+      case "future_import_statement":
+        this.visitImport(node, scope, func);
+        return;
+      case "assignment":
+      case "augmented_assignment":
+        this.visitAssignment(node, scope, func, cls);
+        return;
+      case "named_expression": {
+        const name = node.childForFieldName("name");
+        const value = node.childForFieldName("value");
+        if (name) scope.bind(name.text, { kind: "assign", node, value: value ?? undefined, valueScope: scope });
+        if (value) this.visit(value, scope, func, cls);
+        return;
+      }
+      case "for_statement":
+      case "for_in_clause": {
+        const left = node.childForFieldName("left");
+        if (left) this.bindTargets(left, scope, func, "other");
+        for (const child of node.namedChildren) {
+          if (child && child.id !== left?.id) this.visit(child, scope, func, cls);
+        }
+        return;
+      }
+      case "with_item": {
+        const value = node.childForFieldName("value");
+        if (value?.type === "as_pattern") {
+          const expr = value.namedChildren[0];
+          const target = value.childForFieldName("alias")?.namedChildren[0];
+          if (expr) this.visit(expr, scope, func, cls);
+          if (target?.type === "identifier") {
+            scope.bind(target.text, { kind: "assign", node: target, value: expr ?? undefined, valueScope: scope });
+          } else if (target) this.bindTargets(target, scope, func, "other");
+          return;
+        }
+        break;
+      }
+      case "except_clause":
+      case "as_pattern": {
+        const alias = node.type === "as_pattern" ? node.childForFieldName("alias") : null;
+        if (alias) this.bindTargets(alias.namedChildren[0] ?? alias, scope, func, "other");
+        break;
+      }
+      case "global_statement":
+      case "nonlocal_statement":
+        for (const name of node.namedChildren) {
+          if (name?.type === "identifier" && node.type === "global_statement") scope.globals.add(name.text);
+        }
+        return;
+      case "call":
+        this.calls.push({ node, scope, func });
+        break;
+      case "expression_statement":
+        this.expressionStatements.push({ node, scope, func });
+        break;
+      case "while_statement":
+        this.whileLoops.push({ node, scope, func });
+        break;
+      default:
+        if (comprehensionTypes.has(node.type)) {
+          const inner = new Scope("comprehension", node, scope);
+          this.visitChildren(node, inner, func, null);
+          return;
+        }
+    }
+    this.visitChildren(node, scope, func, cls);
+  }
+
+  private visitFunction(
+    node: Node,
+    scope: Scope,
+    parent: FunctionInfo | null,
+    cls: ClassInfo | null,
+    decorators: Node[],
+  ): void {
+    const name = node.childForFieldName("name")?.text ?? "";
+    const inner = new Scope("function", node, scope);
+    const info: FunctionInfo = {
+      node,
+      name,
+      isAsyncDef: node.children[0]?.type === "async",
+      isLambda: false,
+      decorators,
+      outerScope: scope,
+      scope: inner,
+      classInfo: cls,
+      parent,
+      spawnedAsGreenlet: false,
+    };
+    this.functions.push(info);
+    this.functionsByNode.set(node.id, info);
+    scope.bind(name, { kind: "def", node, func: info });
+    if (cls) cls.methods.set(name, info);
+    const isStatic = decorators.some((d) => d.text === "staticmethod");
+    this.visitParameters(node.childForFieldName("parameters"), scope, inner, parent, cls && !isStatic ? cls : null);
+    const returnType = node.childForFieldName("return_type");
+    if (returnType) this.visit(returnType, scope, parent, null);
+    const body = node.childForFieldName("body");
+    if (body) this.visitChildren(body, inner, info, null);
+  }
+
+  private visitLambda(node: Node, scope: Scope, parent: FunctionInfo | null): void {
+    const inner = new Scope("function", node, scope);
+    const info: FunctionInfo = {
+      node,
+      name: "",
+      isAsyncDef: false,
+      isLambda: true,
+      decorators: [],
+      outerScope: scope,
+      scope: inner,
+      classInfo: null,
+      parent,
+      spawnedAsGreenlet: false,
+    };
+    this.functions.push(info);
+    this.functionsByNode.set(node.id, info);
+    this.visitParameters(node.childForFieldName("parameters"), scope, inner, parent, null);
+    const body = node.childForFieldName("body");
+    if (body) this.visit(body, inner, info, null);
+  }
+
+  /** Binds parameters in the function's scope; defaults and annotations are evaluated outside. */
+  private visitParameters(
+    parameters: Node | null,
+    outer: Scope,
+    inner: Scope,
+    parent: FunctionInfo | null,
+    methodOf: ClassInfo | null,
+  ): void {
+    if (!parameters) return;
+    let first = true;
+    for (const param of parameters.namedChildren) {
+      if (!param) continue;
+      let nameNode: Node | null = null;
+      let annotation: Node | null = null;
+      switch (param.type) {
+        case "identifier":
+          nameNode = param;
+          break;
+        case "default_parameter":
+        case "typed_default_parameter":
+          nameNode = param.childForFieldName("name");
+          annotation = param.childForFieldName("type")?.namedChildren[0] ?? null;
+          break;
+        case "typed_parameter":
+          nameNode = param.namedChildren.find((c) => c?.type === "identifier") ?? null;
+          annotation = param.childForFieldName("type")?.namedChildren[0] ?? null;
+          break;
+        case "list_splat_pattern":
+        case "dictionary_splat_pattern":
+          nameNode = param.namedChildren.find((c) => c?.type === "identifier") ?? null;
+          first = false;
+          break;
+      }
+      for (const field of ["value", "type"]) {
+        const evaluated = param.childForFieldName(field);
+        if (evaluated) this.visit(evaluated, outer, parent, null);
+      }
+      if (nameNode) {
+        inner.bind(nameNode.text, {
+          kind: "param",
+          node: nameNode,
+          annotation: annotation ?? undefined,
+          valueScope: outer,
+          selfOf: first && methodOf ? methodOf : undefined,
+        });
+        first = false;
+      }
+    }
+  }
+
+  private visitClass(node: Node, scope: Scope, func: FunctionInfo | null): void {
+    const name = node.childForFieldName("name")?.text ?? "";
+    const inner = new Scope("class", node, scope);
+    const superclasses = node.childForFieldName("superclasses");
+    const bases = (superclasses?.namedChildren ?? []).filter(
+      (b): b is Node => b !== null && b.type !== "keyword_argument",
+    );
+    const info: ClassInfo = {
+      node,
+      name,
+      bases,
+      outerScope: scope,
+      scope: inner,
+      methods: new Map(),
+      selfAssignments: new Map(),
+    };
+    this.classes.push(info);
+    scope.bind(name, { kind: "class", node, classInfo: info });
+    if (superclasses) this.visitChildren(superclasses, scope, func, null);
+    const body = node.childForFieldName("body");
+    if (body) this.visitChildren(body, inner, func, info);
+  }
+
+  private visitImport(node: Node, scope: Scope, func: FunctionInfo | null): void {
+    const modules: string[] = [];
+    if (node.type === "future_import_statement") {
+      this.imports.push({ node, scope, func, modules: ["__future__"], isFuture: true });
+      return;
+    }
+    if (node.type === "import_statement") {
+      for (const name of node.childrenForFieldName("name")) {
+        if (!name) continue;
+        if (name.type === "aliased_import") {
+          const full = name.childForFieldName("name")?.text ?? "";
+          const alias = name.childForFieldName("alias")?.text;
+          modules.push(full);
+          if (alias) scope.bind(alias, { kind: "import", node, qualified: full });
+        } else {
+          // `import a.b` binds `a`; `a.b.c` then resolves through the attribute chain.
+          const full = name.text;
+          const head = full.split(".")[0];
+          modules.push(full);
+          scope.bind(head, { kind: "import", node, qualified: head });
+        }
+      }
+    } else {
+      const moduleNode = node.childForFieldName("module_name");
+      const module = moduleNode?.text.replace(/\s+/g, "") ?? "";
+      modules.push(module);
+      // `from . import x` names `.x`, `from .pkg import x` names `.pkg.x`.
+      const prefix = module.endsWith(".") ? module : `${module}.`;
+      for (const name of node.childrenForFieldName("name")) {
+        if (!name) continue;
+        if (name.type === "aliased_import") {
+          const imported = name.childForFieldName("name")?.text ?? "";
+          const alias = name.childForFieldName("alias")?.text;
+          if (alias) scope.bind(alias, { kind: "import", node, qualified: `${prefix}${imported}` });
+        } else {
+          scope.bind(name.text, { kind: "import", node, qualified: `${prefix}${name.text}` });
+        }
+      }
+    }
+    this.imports.push({ node, scope, func, modules, isFuture: false });
+  }
+
+  private visitAssignment(node: Node, scope: Scope, func: FunctionInfo | null, cls: ClassInfo | null): void {
+    const left = node.childForFieldName("left");
+    const right = node.childForFieldName("right");
+    const annotation = node.childForFieldName("type")?.namedChildren[0] ?? null;
+    // In `a = b = value` the right side of `a` is another assignment; `a` gets the final value.
+    let value = right;
+    while (value?.type === "assignment") value = value.childForFieldName("right");
+    if (left) {
+      if (left.type === "identifier") {
+        scope.bind(left.text, {
+          kind: "assign",
+          node: left,
+          value: node.type === "assignment" ? (value ?? undefined) : undefined,
+          valueScope: scope,
+          annotation: annotation ?? undefined,
+        });
+      } else {
+        // An annotated attribute target (`mod.x: int = 1`) declares rather than patches.
+        this.bindTargets(left, scope, func, annotation ? "other" : "assign", node.type === "assignment" ? value : null);
+      }
+    }
+    if (annotation) this.visit(annotation, scope, func, cls);
+    if (right) this.visit(right, scope, func, cls);
+  }
+
+  /**
+   * Binds the names of an assignment target and records attribute targets (possible patches, and
+   * `self.attr = value` for the enclosing class).
+   */
+  private bindTargets(target: Node, scope: Scope, func: FunctionInfo | null, kind: BindingKind, value: Node | null = null): void {
+    switch (target.type) {
+      case "identifier":
+        scope.bind(target.text, { kind, node: target });
+        return;
+      case "attribute": {
+        // Only plain assignments can patch; `for x.y in ...` and `with ... as x.y` are left out on purpose.
+        if (kind === "assign") this.attributeAssignments.push({ node: target, scope, func });
+        const object = target.childForFieldName("object");
+        const attribute = target.childForFieldName("attribute");
+        if (value && object?.type === "identifier" && attribute && func) {
+          const owner = this.selfClass(object, scope);
+          if (owner) {
+            const list = owner.selfAssignments.get(attribute.text) ?? [];
+            list.push({ value, scope });
+            owner.selfAssignments.set(attribute.text, list);
+          }
+        }
+        this.visitChildren(target, scope, func, null);
+        return;
+      }
+      case "pattern_list":
+      case "tuple_pattern":
+      case "list_pattern":
+      case "tuple":
+      case "list":
+      case "parenthesized_expression":
+      case "list_splat_pattern":
+        // Unpacking binds names; an attribute inside (`a.b, c = ...`) is not treated as a patch.
+        for (const child of target.namedChildren) {
+          if (child) this.bindTargets(child, scope, func, kind === "assign" ? "unpacked" : kind);
+        }
+        return;
+      default:
+        // Subscripts and other targets bind nothing but may contain calls.
+        this.visit(target, scope, func, null);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import type { Node } from "web-tree-sitter";
+import type { AnalysisOptions, Language, RelatedInformation, RuleDocs, RuleEquivalents, Severity } from "./types";
+import type { PythonModel } from "./python/semantic";
+
+/** What a rule may report: the node it points at (through `end` when given), the message, related places. */
+export interface Report {
+  node: Node;
+  /** Extends the range to the end of this node (for `while ... :` headers). */
+  end?: Node;
+  message: string;
+  related?: { node: Node; message: string }[];
+}
+
+/** What a Python rule sees: the semantic model of one file and its resolved options. */
+export interface PythonRuleContext {
+  model: PythonModel;
+  options: AnalysisOptions;
+  /** Path relative to the project root with `/` separators. */
+  path: string;
+  report(report: Report): void;
+}
+
+/**
+ * One entry of the catalogue. Each rule lives in its own file under `rules/catalogue/`,
+ * holding its id, docs and check, so the docs a user reads are the code that runs.
+ */
+export interface Rule {
+  /** kebab-case, reads as the pitfall; tools and users key on it. */
+  id: string;
+  /** One line, shown in `corolint rules` and the README table. */
+  summary: string;
+  languages: Language[];
+  defaultSeverity: Severity;
+  docs: RuleDocs;
+  equivalents: RuleEquivalents;
+  /**
+   * A cheap text scan: false only when the file cannot hold a finding of this rule. The CLI skips
+   * parsing files no rule wants; a test over the standard library checks this never hides a finding.
+   */
+  mightApply(source: string, options: AnalysisOptions, path: string): boolean;
+  checkPython(context: PythonRuleContext): void;
+}
+
+export type { RelatedInformation };

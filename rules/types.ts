@@ -1,0 +1,104 @@
+/**
+ * The shared vocabulary of the analysis core: findings, rules and options.
+ * Everything here is plain data so the CLI, the language server and worker threads can pass it around.
+ */
+
+/** How serious a finding is. `error` findings make `corolint check` exit 1. */
+export type Severity = "error" | "warning" | "info";
+
+/** A zero-based position; `column` counts UTF-16 code units, as LSP does. */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/** A zero-based, end-exclusive range in one file. */
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+/** A second location that explains a finding (the earlier import of a late patch, for example). */
+export interface RelatedInformation {
+  message: string;
+  range: Range;
+  /** Absent when the location is in the same file as the finding. */
+  file?: string;
+}
+
+/** One problem found in one file. */
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  range: Range;
+  related?: RelatedInformation[];
+}
+
+/** The published documentation of a rule, in Ruff's sections. */
+export interface RuleDocs {
+  /** What the rule reports, one or two sentences. */
+  what: string;
+  /** Why the pattern hurts a cooperative scheduler. */
+  why: string;
+  /** Code that triggers the rule (a test checks that it does). */
+  example: string;
+  /** The corrected code (a test checks that it does not trigger the rule). */
+  useInstead: string;
+  /** Whether automatic fixes are safe; absent while a rule has no fix. */
+  fixSafety?: string;
+}
+
+/** Languages the core can analyse. */
+export type Language = "python";
+
+/** Codes of other linters that report the same pitfall; `# noqa: CODE` honours them. */
+export interface RuleEquivalents {
+  flake8Async?: string[];
+  ruff?: string[];
+}
+
+/** The options every rule receives, resolved from defaults, configuration files and flags. */
+export interface AnalysisOptions {
+  /** Extra blocking functions by qualified name (for example `mylib.fetch_sync`). */
+  extraBlockingCalls: string[];
+  /** Extra decorators (qualified names) that make a generator function a coroutine. */
+  extraAsyncDecorators: string[];
+  /** Report `monkey-patch` in test files too. */
+  monkeyPatchInTests: boolean;
+}
+
+/** Options as a user writes them: anything missing takes its default. */
+export type PartialAnalysisOptions = Partial<AnalysisOptions>;
+
+export const defaultAnalysisOptions: AnalysisOptions = {
+  extraBlockingCalls: [],
+  extraAsyncDecorators: [],
+  monkeyPatchInTests: false,
+};
+
+/** Which rules run and how loud they are. */
+export interface RuleSelection {
+  /** Rule ids to run; absent means every rule. */
+  select?: string[];
+  /** Rule ids never to run. */
+  ignore?: string[];
+  /** Per-rule severity overrides; `off` disables the rule. */
+  severity?: Record<string, Severity | "off">;
+}
+
+/** Everything `analyzeSource` needs besides the text. */
+export interface AnalyzeRequest {
+  /** Path of the file, relative to the project root, with `/` separators (test-file detection uses it). */
+  path: string;
+  source: string;
+  options?: PartialAnalysisOptions;
+  rules?: RuleSelection;
+}
+
+/** What the core says about one file. */
+export interface AnalysisResult {
+  findings: Finding[];
+  /** Rules that threw on this file: they are isolated and named here, the other rules still report. */
+  ruleErrors: { rule: string; message: string }[];
+}
