@@ -105,8 +105,10 @@ export function analyzeSource(request: AnalyzeRequest): AnalysisResult {
         range: rangeOf(broken),
       });
     }
-    const suppressions = collectSuppressions(model.root);
-    const kept = dedupe(findings.filter((finding) => !isSuppressed(finding, suppressions)));
+    // Only files that mention a suppression pay for collecting comments.
+    const mayHaveSuppressions = findings.length > 0 && /corolint:|noqa/i.test(request.source);
+    const suppressions = mayHaveSuppressions ? collectSuppressions(model.root) : null;
+    const kept = dedupe(suppressions ? findings.filter((finding) => !isSuppressed(finding, suppressions)) : findings);
     kept.sort(compareFindings);
     return { findings: kept, ruleErrors };
   } finally {

@@ -47,7 +47,7 @@ export const danglingTask: Rule = {
   mightApply: (source) => /create_task|ensure_future/.test(source),
   checkPython({ model, report }) {
     for (const site of model.expressionStatements) {
-      const call = site.node.namedChildren[0];
+      const call = site.node.firstNamedChild;
       if (call?.type !== "call") continue;
       const callee = model.callee(call, site.scope);
       if (!callee || !taskFactories.has(callee)) continue;

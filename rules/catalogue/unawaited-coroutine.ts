@@ -56,7 +56,7 @@ export const unawaitedCoroutine: Rule = {
   mightApply: (source) => /\basync\s+def\b|\b(?:asyncio|trio|anyio|aiohttp)\b/.test(source),
   checkPython({ model, report }) {
     for (const site of model.expressionStatements) {
-      const call = site.node.namedChildren[0];
+      const call = site.node.firstNamedChild;
       if (call?.type !== "call") continue;
       const fn = call.childForFieldName("function");
       if (!fn) continue;

@@ -1,4 +1,4 @@
-import type { Node, Tree } from "web-tree-sitter";
+import { Query, type Node, type Tree } from "web-tree-sitter";
 
 /**
  * The semantic model of one Python file: scopes and bindings, imports resolved to qualified names
@@ -170,6 +170,42 @@ const greenletBaseClasses = new Set(["gevent.Greenlet", "gevent.greenlet.Greenle
 const comprehensionTypes = new Set(["list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"]);
 const maxResolutionDepth = 12;
 
+/** The node types the model records or that open a scope, as one query. */
+const modelledTypes = [
+  "function_definition", "lambda", "class_definition", ...comprehensionTypes, "import_statement",
+  "import_from_statement", "future_import_statement", "assignment", "augmented_assignment", "named_expression",
+  "for_statement", "for_in_clause", "with_item", "as_pattern", "global_statement", "call", "expression_statement",
+  "while_statement",
+];
+
+const queries = new WeakMap<object, Query>();
+
+/** The compiled query for the tree's language, made once per language. */
+function modelQuery(tree: Tree): Query {
+  let query = queries.get(tree.language);
+  if (!query) {
+    query = new Query(tree.language, `[${modelledTypes.map((t) => `(${t})`).join(" ")}] @node`);
+    queries.set(tree.language, query);
+  }
+  return query;
+}
+
+/** Where a node sits while the model is built. */
+interface WalkContext {
+  scope: Scope;
+  func: FunctionInfo | null;
+  /** The class whose body directly holds the node (for methods and `self` assignments). */
+  cls: ClassInfo | null;
+}
+
+/** A definition whose range the build is inside of. */
+interface OpenDefinition {
+  end: number;
+  bodyStart: number;
+  outside: WalkContext;
+  inside: WalkContext;
+}
+
 /** The semantic model of one parsed file. */
 export class PythonModel {
   readonly root: Node;
@@ -184,6 +220,7 @@ export class PythonModel {
   readonly attributeAssignments: Site[] = [];
   private readonly functionsByNode = new Map<number, FunctionInfo>();
   private readonly instanceTypes = new Map<number, string | null>();
+  private readonly callees = new Map<number, string | null>();
   private readonly asyncDecorators: Set<string>;
   private contextsReady = false;
 
@@ -195,7 +232,7 @@ export class PythonModel {
     this.root = tree.rootNode;
     this.asyncDecorators = new Set([...defaultAsyncDecorators, ...extraAsyncDecorators]);
     this.moduleScope = new Scope("module", this.root, null);
-    this.visitChildren(this.root, this.moduleScope, null, null);
+    this.build();
   }
 
   // ---------------------------------------------------------------- queries
@@ -281,10 +318,14 @@ export class PythonModel {
     }
   }
 
-  /** The qualified name of what a `call` node calls, or null. */
+  /** The qualified name of what a `call` node calls, or null. Cached: several rules ask for each call. */
   callee(call: Node, scope: Scope, depth = 0): string | null {
+    const cached = this.callees.get(call.id);
+    if (cached !== undefined) return cached;
     const fn = call.childForFieldName("function");
-    return fn ? this.resolveName(fn, scope, true, depth) : null;
+    const name = fn ? this.resolveName(fn, scope, true, depth) : null;
+    if (depth === 0) this.callees.set(call.id, name);
+    return name;
   }
 
   /**
@@ -440,37 +481,64 @@ export class PythonModel {
 
   // ---------------------------------------------------------------- the walk
 
-  private visitChildren(node: Node, scope: Scope, func: FunctionInfo | null, cls: ClassInfo | null): void {
-    for (const child of node.namedChildren) {
-      if (child) this.visit(child, scope, func, cls);
+  /**
+   * Collects the nodes the model records with one tree-sitter query, which runs inside the parser's
+   * WASM and hands back only those nodes (walking every node from JavaScript cost as much as parsing).
+   * Captures come in document order; a stack of open definitions gives each node its scope.
+   */
+  private build(): void {
+    const moduleContext: WalkContext = { scope: this.moduleScope, func: null, cls: null };
+    const open: OpenDefinition[] = [];
+    for (const { node } of modelQuery(this.tree).captures(this.root)) {
+      const start = node.startIndex;
+      while (open.length > 0 && start >= open[open.length - 1].end) open.pop();
+      const top = open[open.length - 1];
+      // Decorators, parameter defaults and base classes sit before the body and run outside it.
+      const context = !top ? moduleContext : start < top.bodyStart ? top.outside : top.inside;
+      const definition = this.define(node, context);
+      if (definition) open.push(definition);
+      else this.record(node, context.scope, context.func);
     }
   }
 
-  /** `cls` is the class whose body we are directly in (for methods and their `self` assignments). */
-  private visit(node: Node, scope: Scope, func: FunctionInfo | null, cls: ClassInfo | null): void {
+  /** Functions, lambdas, classes and comprehensions open a scope; returns it as an open definition. */
+  private define(node: Node, context: WalkContext): OpenDefinition | null {
     switch (node.type) {
-      case "decorated_definition": {
-        const decorators: Node[] = [];
-        for (const child of node.namedChildren) {
-          if (child?.type !== "decorator") continue;
-          this.visitChildren(child, scope, func, null);
-          const expr = child.namedChildren[0];
-          if (expr) decorators.push(expr.type === "call" ? (expr.childForFieldName("function") ?? expr) : expr);
-        }
-        const definition = node.childForFieldName("definition");
-        if (definition?.type === "function_definition") this.visitFunction(definition, scope, func, cls, decorators);
-        else if (definition) this.visit(definition, scope, func, cls);
-        return;
-      }
       case "function_definition":
-        this.visitFunction(node, scope, func, cls, []);
-        return;
-      case "lambda":
-        this.visitLambda(node, scope, func);
-        return;
-      case "class_definition":
-        this.visitClass(node, scope, func);
-        return;
+      case "lambda": {
+        const info = this.defineFunction(node, context);
+        const body = node.childForFieldName("body");
+        return {
+          end: node.endIndex,
+          bodyStart: body?.startIndex ?? node.endIndex,
+          outside: context,
+          inside: { scope: info.scope, func: info, cls: null },
+        };
+      }
+      case "class_definition": {
+        const info = this.defineClass(node, context.scope);
+        const body = node.childForFieldName("body");
+        return {
+          end: node.endIndex,
+          bodyStart: body?.startIndex ?? node.endIndex,
+          outside: context,
+          inside: { scope: info.scope, func: context.func, cls: info },
+        };
+      }
+      default:
+        if (!comprehensionTypes.has(node.type)) return null;
+        return {
+          end: node.endIndex,
+          bodyStart: node.startIndex,
+          outside: context,
+          inside: { scope: new Scope("comprehension", node, context.scope), func: context.func, cls: null },
+        };
+    }
+  }
+
+  /** Records what a node means for the model (bindings, sites); the walk visits its children. */
+  private record(node: Node, scope: Scope, func: FunctionInfo | null): void {
+    switch (node.type) {
       case "import_statement":
       case "import_from_statement":
       case "future_import_statement":
@@ -478,130 +546,89 @@ export class PythonModel {
         return;
       case "assignment":
       case "augmented_assignment":
-        this.visitAssignment(node, scope, func, cls);
+        this.recordAssignment(node, scope, func);
         return;
       case "named_expression": {
         const name = node.childForFieldName("name");
         const value = node.childForFieldName("value");
         if (name) scope.bind(name.text, { kind: "assign", node, value: value ?? undefined, valueScope: scope });
-        if (value) this.visit(value, scope, func, cls);
         return;
       }
       case "for_statement":
       case "for_in_clause": {
         const left = node.childForFieldName("left");
         if (left) this.bindTargets(left, scope, func, "other");
-        for (const child of node.namedChildren) {
-          if (child && child.id !== left?.id) this.visit(child, scope, func, cls);
-        }
         return;
       }
       case "with_item": {
         const value = node.childForFieldName("value");
-        if (value?.type === "as_pattern") {
-          const expr = value.namedChildren[0];
-          const target = value.childForFieldName("alias")?.namedChildren[0];
-          if (expr) this.visit(expr, scope, func, cls);
-          if (target?.type === "identifier") {
-            scope.bind(target.text, { kind: "assign", node: target, value: expr ?? undefined, valueScope: scope });
-          } else if (target) this.bindTargets(target, scope, func, "other");
-          return;
-        }
-        break;
+        if (value?.type !== "as_pattern") return;
+        const expr = value.namedChildren[0];
+        const target = value.childForFieldName("alias")?.namedChildren[0];
+        if (target?.type === "identifier") {
+          scope.bind(target.text, { kind: "assign", node: target, value: expr ?? undefined, valueScope: scope });
+        } else if (target) this.bindTargets(target, scope, func, "other");
+        return;
       }
-      case "except_clause":
       case "as_pattern": {
-        const alias = node.type === "as_pattern" ? node.childForFieldName("alias") : null;
+        // `with ... as x` is bound by its with_item; this is `except E as x` and `case ... as x`.
+        if (node.parent?.type === "with_item") return;
+        const alias = node.childForFieldName("alias");
         if (alias) this.bindTargets(alias.namedChildren[0] ?? alias, scope, func, "other");
-        break;
+        return;
       }
       case "global_statement":
-      case "nonlocal_statement":
-        for (const name of node.namedChildren) {
-          if (name?.type === "identifier" && node.type === "global_statement") scope.globals.add(name.text);
-        }
+        for (const name of node.namedChildren) if (name?.type === "identifier") scope.globals.add(name.text);
         return;
       case "call":
         this.calls.push({ node, scope, func });
-        break;
+        return;
       case "expression_statement":
         this.expressionStatements.push({ node, scope, func });
-        break;
+        return;
       case "while_statement":
         this.whileLoops.push({ node, scope, func });
-        break;
-      default:
-        if (comprehensionTypes.has(node.type)) {
-          const inner = new Scope("comprehension", node, scope);
-          this.visitChildren(node, inner, func, null);
-          return;
-        }
+        return;
     }
-    this.visitChildren(node, scope, func, cls);
   }
 
-  private visitFunction(
-    node: Node,
-    scope: Scope,
-    parent: FunctionInfo | null,
-    cls: ClassInfo | null,
-    decorators: Node[],
-  ): void {
-    const name = node.childForFieldName("name")?.text ?? "";
-    const inner = new Scope("function", node, scope);
+  private defineFunction(node: Node, context: WalkContext): FunctionInfo {
+    const isLambda = node.type === "lambda";
+    const name = isLambda ? "" : (node.childForFieldName("name")?.text ?? "");
+    const decorators: Node[] = [];
+    const parent = isLambda ? null : node.parent;
+    if (parent?.type === "decorated_definition") {
+      for (const decorator of parent.namedChildren) {
+        const expr = decorator?.type === "decorator" ? decorator.namedChildren[0] : null;
+        if (expr) decorators.push(expr.type === "call" ? (expr.childForFieldName("function") ?? expr) : expr);
+      }
+    }
     const info: FunctionInfo = {
       node,
       name,
-      isAsyncDef: node.children[0]?.type === "async",
-      isLambda: false,
+      isAsyncDef: !isLambda && node.firstChild?.type === "async",
+      isLambda,
       decorators,
-      outerScope: scope,
-      scope: inner,
-      classInfo: cls,
-      parent,
+      outerScope: context.scope,
+      scope: new Scope("function", node, context.scope),
+      classInfo: context.cls,
+      parent: context.func,
       spawnedAsGreenlet: false,
     };
     this.functions.push(info);
     this.functionsByNode.set(node.id, info);
-    scope.bind(name, { kind: "def", node, func: info });
-    if (cls) cls.methods.set(name, info);
+    if (!isLambda) {
+      context.scope.bind(name, { kind: "def", node, func: info });
+      context.cls?.methods.set(name, info);
+    }
     const isStatic = decorators.some((d) => d.text === "staticmethod");
-    this.visitParameters(node.childForFieldName("parameters"), scope, inner, parent, cls && !isStatic ? cls : null);
-    const returnType = node.childForFieldName("return_type");
-    if (returnType) this.visit(returnType, scope, parent, null);
-    const body = node.childForFieldName("body");
-    if (body) this.visitChildren(body, inner, info, null);
+    const methodOf = context.cls && !isStatic ? context.cls : null;
+    this.bindParameters(node.childForFieldName("parameters"), context.scope, info.scope, methodOf);
+    return info;
   }
 
-  private visitLambda(node: Node, scope: Scope, parent: FunctionInfo | null): void {
-    const inner = new Scope("function", node, scope);
-    const info: FunctionInfo = {
-      node,
-      name: "",
-      isAsyncDef: false,
-      isLambda: true,
-      decorators: [],
-      outerScope: scope,
-      scope: inner,
-      classInfo: null,
-      parent,
-      spawnedAsGreenlet: false,
-    };
-    this.functions.push(info);
-    this.functionsByNode.set(node.id, info);
-    this.visitParameters(node.childForFieldName("parameters"), scope, inner, parent, null);
-    const body = node.childForFieldName("body");
-    if (body) this.visit(body, inner, info, null);
-  }
-
-  /** Binds parameters in the function's scope; defaults and annotations are evaluated outside. */
-  private visitParameters(
-    parameters: Node | null,
-    outer: Scope,
-    inner: Scope,
-    parent: FunctionInfo | null,
-    methodOf: ClassInfo | null,
-  ): void {
+  /** Binds parameters in the function's scope; their defaults and annotations are evaluated outside. */
+  private bindParameters(parameters: Node | null, outer: Scope, inner: Scope, methodOf: ClassInfo | null): void {
     if (!parameters) return;
     let first = true;
     for (const param of parameters.namedChildren) {
@@ -627,10 +654,6 @@ export class PythonModel {
           first = false;
           break;
       }
-      for (const field of ["value", "type"]) {
-        const evaluated = param.childForFieldName(field);
-        if (evaluated) this.visit(evaluated, outer, parent, null);
-      }
       if (nameNode) {
         inner.bind(nameNode.text, {
           kind: "param",
@@ -644,9 +667,8 @@ export class PythonModel {
     }
   }
 
-  private visitClass(node: Node, scope: Scope, func: FunctionInfo | null): void {
+  private defineClass(node: Node, scope: Scope): ClassInfo {
     const name = node.childForFieldName("name")?.text ?? "";
-    const inner = new Scope("class", node, scope);
     const superclasses = node.childForFieldName("superclasses");
     const bases = (superclasses?.namedChildren ?? []).filter(
       (b): b is Node => b !== null && b.type !== "keyword_argument",
@@ -656,15 +678,13 @@ export class PythonModel {
       name,
       bases,
       outerScope: scope,
-      scope: inner,
+      scope: new Scope("class", node, scope),
       methods: new Map(),
       selfAssignments: new Map(),
     };
     this.classes.push(info);
     scope.bind(name, { kind: "class", node, classInfo: info });
-    if (superclasses) this.visitChildren(superclasses, scope, func, null);
-    const body = node.childForFieldName("body");
-    if (body) this.visitChildren(body, inner, func, info);
+    return info;
   }
 
   private visitImport(node: Node, scope: Scope, func: FunctionInfo | null): void {
@@ -709,29 +729,25 @@ export class PythonModel {
     this.imports.push({ node, scope, func, modules, isFuture: false });
   }
 
-  private visitAssignment(node: Node, scope: Scope, func: FunctionInfo | null, cls: ClassInfo | null): void {
+  private recordAssignment(node: Node, scope: Scope, func: FunctionInfo | null): void {
     const left = node.childForFieldName("left");
-    const right = node.childForFieldName("right");
     const annotation = node.childForFieldName("type")?.namedChildren[0] ?? null;
     // In `a = b = value` the right side of `a` is another assignment; `a` gets the final value.
-    let value = right;
+    let value = node.childForFieldName("right");
     while (value?.type === "assignment") value = value.childForFieldName("right");
-    if (left) {
-      if (left.type === "identifier") {
-        scope.bind(left.text, {
-          kind: "assign",
-          node: left,
-          value: node.type === "assignment" ? (value ?? undefined) : undefined,
-          valueScope: scope,
-          annotation: annotation ?? undefined,
-        });
-      } else {
-        // An annotated attribute target (`mod.x: int = 1`) declares rather than patches.
-        this.bindTargets(left, scope, func, annotation ? "other" : "assign", node.type === "assignment" ? value : null);
-      }
+    if (!left) return;
+    if (left.type === "identifier") {
+      scope.bind(left.text, {
+        kind: "assign",
+        node: left,
+        value: node.type === "assignment" ? (value ?? undefined) : undefined,
+        valueScope: scope,
+        annotation: annotation ?? undefined,
+      });
+      return;
     }
-    if (annotation) this.visit(annotation, scope, func, cls);
-    if (right) this.visit(right, scope, func, cls);
+    // An annotated attribute target (`mod.x: int = 1`) declares rather than patches.
+    this.bindTargets(left, scope, func, annotation ? "other" : "assign", node.type === "assignment" ? value : null);
   }
 
   /**
@@ -756,7 +772,6 @@ export class PythonModel {
             owner.selfAssignments.set(attribute.text, list);
           }
         }
-        this.visitChildren(target, scope, func, null);
         return;
       }
       case "pattern_list":
@@ -772,8 +787,7 @@ export class PythonModel {
         }
         return;
       default:
-        // Subscripts and other targets bind nothing but may contain calls.
-        this.visit(target, scope, func, null);
+      // Subscripts and other targets bind nothing; the walk still visits the calls inside them.
     }
   }
 }

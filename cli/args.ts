@@ -1,0 +1,209 @@
+/**
+ * Hand-written command-line parsing. There are few flags, and owning the parser keeps the error
+ * messages specific ("--jobs expects a number") and the bundle free of dependencies.
+ */
+
+/** The output formats of `corolint check`. */
+export const FORMATS = ["text", "json", "sarif", "github"] as const;
+
+/** One output format. */
+export type Format = (typeof FORMATS)[number];
+
+/** Options of `corolint check`. */
+export interface CheckArgs {
+  kind: "check";
+  /** Files and folders to check, as typed; `.` when none are given. */
+  paths: string[];
+  select?: string[];
+  ignore?: string[];
+  exitZero: boolean;
+  format: Format;
+  prefilter: boolean;
+  /** Absent: choose from the number of files. */
+  jobs?: number;
+  config?: string;
+}
+
+/** What the command line asks for. */
+export type ParsedArgs =
+  | { kind: "help"; topic: "main" | "check" | "rules" }
+  | { kind: "version" }
+  | CheckArgs
+  | { kind: "rules"; id?: string };
+
+/** A command line corolint cannot make sense of; reported with a pointer to `--help`, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  constructor(
+    message: string,
+    /** The command whose `--help` to point at, if any. */
+    readonly command?: "check" | "rules",
+  ) {
+    super(message);
+  }
+}
+
+/** Parses `process.argv.slice(2)`. Throws `UsageError`. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const [first, ...rest] = argv;
+  switch (first) {
+    case undefined:
+      throw new UsageError("missing command (check or rules)");
+    case "-h":
+    case "--help":
+      return { kind: "help", topic: "main" };
+    case "-V":
+    case "--version":
+      return { kind: "version" };
+    case "help":
+      return parseHelp(rest);
+    case "check":
+      return parseCheck(rest);
+    case "rules":
+      return parseRules(rest);
+    default:
+      if (first.startsWith("-")) throw new UsageError(`unknown option '${first}'`);
+      throw new UsageError(`unknown command '${first}' (expected check or rules)`);
+  }
+}
+
+function parseHelp(rest: string[]): ParsedArgs {
+  const [topic, extra] = rest;
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
+  if (topic === undefined) return { kind: "help", topic: "main" };
+  if (topic === "check" || topic === "rules") return { kind: "help", topic };
+  throw new UsageError(`no help for '${topic}' (try check or rules)`);
+}
+
+function parseCheck(rest: string[]): ParsedArgs {
+  const args: CheckArgs = { kind: "check", paths: [], exitZero: false, format: "text", prefilter: true };
+  const reader = new OptionReader(rest, "check");
+  for (let option = reader.next(); option !== null; option = reader.next()) {
+    if (option.positional !== undefined) {
+      args.paths.push(option.positional);
+      continue;
+    }
+    switch (option.name) {
+      case "-h":
+      case "--help":
+        reader.noValue(option);
+        return { kind: "help", topic: "check" };
+      case "--select":
+        args.select = [...(args.select ?? []), ...ruleList(reader.value(option), option.name)];
+        break;
+      case "--ignore":
+        args.ignore = [...(args.ignore ?? []), ...ruleList(reader.value(option), option.name)];
+        break;
+      case "--exit-zero":
+        reader.noValue(option);
+        args.exitZero = true;
+        break;
+      case "--no-prefilter":
+        reader.noValue(option);
+        args.prefilter = false;
+        break;
+      case "--format": {
+        const value = reader.value(option);
+        if (!(FORMATS as readonly string[]).includes(value)) {
+          throw new UsageError(`unknown format '${value}' (expected ${FORMATS.join(", ")})`, "check");
+        }
+        args.format = value as Format;
+        break;
+      }
+      case "--jobs": {
+        const value = reader.value(option);
+        if (!/^\d+$/.test(value)) throw new UsageError(`--jobs expects a whole number, got '${value}'`, "check");
+        args.jobs = Number(value);
+        break;
+      }
+      case "--config":
+        args.config = reader.value(option);
+        if (args.config === "") throw new UsageError("--config expects a file name", "check");
+        break;
+      default:
+        throw new UsageError(`unknown option '${option.name}'`, "check");
+    }
+  }
+  if (args.paths.length === 0) args.paths.push(".");
+  return args;
+}
+
+function parseRules(rest: string[]): ParsedArgs {
+  const reader = new OptionReader(rest, "rules");
+  let id: string | undefined;
+  for (let option = reader.next(); option !== null; option = reader.next()) {
+    if (option.positional !== undefined) {
+      if (id !== undefined) throw new UsageError(`unexpected argument '${option.positional}' (give one rule id)`, "rules");
+      id = option.positional;
+      continue;
+    }
+    if (option.name === "-h" || option.name === "--help") {
+      reader.noValue(option);
+      return { kind: "help", topic: "rules" };
+    }
+    throw new UsageError(`unknown option '${option.name}'`, "rules");
+  }
+  return id === undefined ? { kind: "rules" } : { kind: "rules", id };
+}
+
+/** `a,b , c` → `["a", "b", "c"]`; an empty list is a mistake worth reporting. */
+function ruleList(value: string, flag: string): string[] {
+  const ids = value
+    .split(",")
+    .map((id) => id.trim())
+    .filter((id) => id !== "");
+  if (ids.length === 0) throw new UsageError(`${flag} expects a comma-separated list of rule ids`, "check");
+  return ids;
+}
+
+interface Option {
+  /** The flag as typed before any `=`, e.g. `--format`. */
+  name: string;
+  /** The part after `=` in `--format=json`. */
+  inlineValue?: string;
+  /** Set for a non-option argument instead of `name`. */
+  positional?: string;
+}
+
+/** Walks argv: `--flag value`, `--flag=value`, and `--` before paths that start with `-`. */
+class OptionReader {
+  private index = 0;
+  private onlyPositionals = false;
+
+  constructor(
+    private readonly argv: readonly string[],
+    private readonly command: "check" | "rules",
+  ) {}
+
+  next(): Option | null {
+    const arg = this.argv[this.index++];
+    if (arg === undefined) return null;
+    if (this.onlyPositionals) return { name: "", positional: arg };
+    if (arg === "--") {
+      this.onlyPositionals = true;
+      return this.next();
+    }
+    if (arg.startsWith("-") && arg !== "-") {
+      const equals = arg.indexOf("=");
+      if (arg.startsWith("--") && equals !== -1) return { name: arg.slice(0, equals), inlineValue: arg.slice(equals + 1) };
+      return { name: arg };
+    }
+    return { name: "", positional: arg };
+  }
+
+  /** The option's value: after `=`, or the next argument. */
+  value(option: Option): string {
+    if (option.inlineValue !== undefined) return option.inlineValue;
+    const value = this.argv[this.index];
+    if (value === undefined || (value.startsWith("--") && value.length > 2)) {
+      throw new UsageError(`${option.name} expects a value`, this.command);
+    }
+    this.index++;
+    return value;
+  }
+
+  /** Rejects `--exit-zero=yes`: a flag that takes no value should not silently accept one. */
+  noValue(option: Option): void {
+    if (option.inlineValue !== undefined) throw new UsageError(`${option.name} takes no value`, this.command);
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * `corolint check`: configuration, file discovery, analysis, report, exit code.
+ * Exit codes: 0 no error-severity finding (or --exit-zero), 1 at least one, 2 usage, configuration
+ * or machinery failure.
+ */
+import { relative, resolve } from "node:path";
+import { ConfigError, isKnownRuleId, mergeSelection, unknownRuleMessage, type ProjectConfig } from "../rules/config";
+import type { CheckArgs } from "./args";
+import type { AnalysisSettings, FileOutcome, FileTask } from "./check-types";
+import { discoverFiles, toPosix } from "./discover-files";
+import { formatGithub } from "./formats/github";
+import { formatJson } from "./formats/json";
+import { formatSarif } from "./formats/sarif";
+import { formatText } from "./formats/text";
+import type { Io } from "./io";
+import { findConfig, loadConfigFile, type LoadedConfig } from "./load-config";
+import { Progress } from "./progress";
+import { compareFindings, compareStrings, type CheckReport } from "./report";
+import { analyzeFiles, defaultJobs } from "./run-analysis";
+
+const EMPTY_CONFIG: ProjectConfig = { rules: {}, options: {}, exclude: [] };
+
+/** Runs `corolint check` and returns the exit code. */
+export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
+  const fail = (message: string): number => {
+    io.stderr.write(`corolint: ${message}\n`);
+    return 2;
+  };
+
+  let loaded: LoadedConfig | null;
+  try {
+    loaded = args.config !== undefined ? loadConfigFile(args.config, io.cwd) : findConfig(io.cwd, io.cwd);
+  } catch (error) {
+    if (error instanceof ConfigError) return fail(error.message);
+    throw error;
+  }
+  for (const [flag, ids] of [["--select", args.select], ["--ignore", args.ignore]] as const) {
+    for (const id of ids ?? []) {
+      if (!isKnownRuleId(id)) return fail(`${flag}: ${unknownRuleMessage(id)}`);
+    }
+  }
+
+  const config = loaded?.config ?? EMPTY_CONFIG;
+  // Analysed paths are relative to the project root, so that test-file detection and `exclude`
+  // mean the same thing whichever sub-folder corolint is started from.
+  const root = loaded?.dir ?? io.cwd;
+  const settings: AnalysisSettings = {
+    options: config.options,
+    rules: mergeSelection(config.rules, { select: args.select, ignore: args.ignore }),
+    prefilter: args.prefilter,
+  };
+
+  const discovery = discoverFiles(
+    args.paths.map((path) => resolve(io.cwd, path)),
+    { excludeBase: loaded?.dir ?? null, exclude: config.exclude },
+  );
+  if (discovery.missing.length > 0) {
+    for (const path of discovery.missing) io.stderr.write(`corolint: no such file or folder: ${display(io.cwd, path)}\n`);
+    return 2;
+  }
+
+  const tasks: FileTask[] = discovery.files.map((absPath) => ({ absPath, analysisPath: toPosix(relative(root, absPath)) }));
+  const progress = new Progress(io.stderr, tasks.length);
+  let outcomes: FileOutcome[];
+  try {
+    outcomes = await analyzeFiles(tasks, settings, {
+      jobs: args.jobs ?? defaultJobs(tasks.length),
+      onProgress: (done) => progress.update(done),
+    });
+  } catch (error) {
+    progress.finish();
+    return fail(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  progress.finish();
+
+  const report = buildReport(io.cwd, root, tasks, outcomes, discovery.skipped);
+  writeDiagnostics(report, args, io);
+
+  switch (args.format) {
+    case "text": {
+      const color = io.stdout.isTTY === true && (io.env["NO_COLOR"] ?? "") === "";
+      io.stdout.write(formatText(report, { color }));
+      break;
+    }
+    case "json":
+      io.stdout.write(formatJson(report));
+      break;
+    case "sarif":
+      io.stdout.write(formatSarif(report));
+      break;
+    case "github":
+      io.stdout.write(formatGithub(report));
+      break;
+  }
+
+  const hasErrors = report.findings.some((finding) => finding.severity === "error");
+  return hasErrors && !args.exitZero ? 1 : 0;
+}
+
+/** Turns per-file outcomes into the sorted, cwd-relative report every format renders. */
+function buildReport(
+  cwd: string,
+  root: string,
+  tasks: FileTask[],
+  outcomes: FileOutcome[],
+  discoverySkipped: { absPath: string; reason: string }[],
+): CheckReport {
+  const report: CheckReport = { findings: [], skipped: [], ruleErrors: [], internalErrors: [], filesChecked: 0, cwd };
+  for (const { absPath, reason } of discoverySkipped) report.skipped.push({ file: display(cwd, absPath), reason });
+  tasks.forEach((task, index) => {
+    const outcome = outcomes[index]!;
+    const file = display(cwd, task.absPath);
+    switch (outcome.kind) {
+      case "skipped":
+        report.skipped.push({ file, reason: outcome.reason });
+        return;
+      case "failed":
+        report.skipped.push({ file, reason: "internal error (see the message on stderr)" });
+        report.internalErrors.push({ file, message: outcome.message });
+        return;
+      case "checked":
+        report.filesChecked++;
+        for (const error of outcome.ruleErrors) report.ruleErrors.push({ file, ...error });
+        for (const finding of outcome.findings) {
+          report.findings.push({
+            file,
+            rule: finding.rule,
+            severity: finding.severity,
+            message: finding.message,
+            range: finding.range,
+            // The core names other files relative to the project root; users read paths from where they stand.
+            related: (finding.related ?? []).map((related) => ({
+              file: related.file === undefined ? file : display(cwd, resolve(root, related.file)),
+              message: related.message,
+              range: related.range,
+            })),
+            lineText: finding.lineText,
+          });
+        }
+    }
+  });
+  report.findings.sort(compareFindings);
+  report.skipped.sort((a, b) => compareStrings(a.file, b.file));
+  report.ruleErrors.sort((a, b) => compareStrings(a.file, b.file) || compareStrings(a.rule, b.rule));
+  report.internalErrors.sort((a, b) => compareStrings(a.file, b.file));
+  return report;
+}
+
+/**
+ * Messages for stderr. Rule and engine failures are always shown: they mean findings may be
+ * missing. Skipped files are listed here only for text; the other formats carry them in stdout.
+ */
+function writeDiagnostics(report: CheckReport, args: CheckArgs, io: Io): void {
+  for (const failure of report.ruleErrors) {
+    io.stderr.write(
+      `corolint: internal warning: rule ${failure.rule} failed on ${failure.file}; its findings there are missing: ${failure.message}\n`,
+    );
+  }
+  for (const failure of report.internalErrors) {
+    io.stderr.write(`corolint: internal error while analysing ${failure.file}; the file was not checked: ${failure.message}\n`);
+  }
+  if (args.format !== "text") return;
+  for (const skipped of report.skipped) io.stderr.write(`corolint: skipped ${skipped.file}: ${skipped.reason}\n`);
+  if (report.filesChecked === 0 && report.skipped.length === 0) {
+    io.stderr.write(`corolint: warning: no Python files found in ${args.paths.join(", ")}\n`);
+  }
+}
+
+/** A path as shown to users: relative to the current directory, with `/`. */
+function display(cwd: string, absPath: string): string {
+  return toPosix(relative(cwd, absPath)) || ".";
+}

@@ -1,0 +1,31 @@
+/**
+ * Reads and analyses one file. The in-process path and the worker threads both call this, so a file
+ * gives the same outcome however many jobs run.
+ */
+import { analyzeSource, mightHoldFinding } from "../rules/index";
+import type { AnalysisSettings, FileOutcome, FileTask, LocatedFinding } from "./check-types";
+import { readSourceFile } from "./read-source";
+
+/** The outcome of one file; `initCore` must have been awaited in this thread. Never throws. */
+export function checkFile(task: FileTask, settings: AnalysisSettings): FileOutcome {
+  const read = readSourceFile(task.absPath);
+  if (!read.ok) return { kind: "skipped", reason: read.reason };
+  const source = read.text;
+  let result;
+  try {
+    if (settings.prefilter && !mightHoldFinding(source, settings.options, settings.rules, task.analysisPath)) {
+      return { kind: "checked", findings: [], ruleErrors: [] };
+    }
+    result = analyzeSource({ path: task.analysisPath, source, options: settings.options, rules: settings.rules });
+  } catch (error) {
+    // The core isolates rule failures itself; reaching here means the engine failed on this file.
+    return { kind: "failed", message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+  }
+  let lines: string[] | null = null;
+  const findings: LocatedFinding[] = result.findings.map((finding) => {
+    // Split only for files that have findings: most files have none.
+    lines ??= source.split("\n");
+    return { ...finding, lineText: lines[finding.range.start.line] ?? "" };
+  });
+  return { kind: "checked", findings, ruleErrors: result.ruleErrors };
+}

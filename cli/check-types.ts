@@ -1,0 +1,40 @@
+/**
+ * Plain data passed between the CLI's main thread and its worker threads. Everything here must
+ * survive structured cloning (no classes, no functions, no RegExps).
+ */
+import type { Finding, PartialAnalysisOptions, RuleSelection } from "../rules/index";
+
+/** What every file of one run is analysed with. */
+export interface AnalysisSettings {
+  options: PartialAnalysisOptions;
+  rules: RuleSelection;
+  /** Skip parsing files that `mightHoldFinding` rules out; `--no-prefilter` turns it off. */
+  prefilter: boolean;
+}
+
+/** One file to analyse. */
+export interface FileTask {
+  /** Where to read it. */
+  absPath: string;
+  /** Relative to the project root with `/`: what the core sees as `AnalyzeRequest.path`. */
+  analysisPath: string;
+}
+
+/** A finding plus the text of its first line, which SARIF fingerprints hash instead of a line number. */
+export interface LocatedFinding extends Finding {
+  lineText: string;
+}
+
+/** A rule that threw while analysing a file. */
+export interface RuleError {
+  rule: string;
+  message: string;
+}
+
+/** What happened to one file. */
+export type FileOutcome =
+  | { kind: "checked"; findings: LocatedFinding[]; ruleErrors: RuleError[] }
+  /** Not analysed for a reason the user can act on (binary, too large, unreadable...). */
+  | { kind: "skipped"; reason: string }
+  /** The core itself threw: a corolint bug, reported as an internal error. */
+  | { kind: "failed"; message: string };

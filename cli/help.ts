@@ -1,0 +1,56 @@
+/** The texts of `corolint --help`, `corolint check --help` and `corolint rules --help`. */
+import { VERSION } from "./package-info";
+
+/** `corolint --help`. */
+export const MAIN_HELP = `corolint ${VERSION} - finds coroutine pitfalls in Python: blocking calls in async code,
+monkey-patching, loops that never yield.
+
+Usage:
+  corolint check [options] [PATH...]   check files and folders (default: the current folder)
+  corolint rules [ID]                  list the rules, or show one rule's documentation
+  corolint help [check|rules]          show help for a command
+
+Options:
+  -h, --help      show this help
+  -V, --version   show the version
+
+Exit codes: 0 no error-severity findings, 1 at least one, 2 usage, configuration or internal error.
+`;
+
+/** `corolint check --help`. */
+export const CHECK_HELP = `Usage: corolint check [options] [PATH...]
+
+Checks the Python files (.py, .pyi) under each PATH (default: "."). Folders are walked, leaving out
+.git, node_modules, site-packages, __pycache__, virtual environments (folders holding pyvenv.cfg),
+what .gitignore files ignore and the configuration's "exclude" globs. Files named on the command
+line are always checked.
+
+Options:
+  --select IDS        run only these rules (comma-separated; replaces the configured "select")
+  --ignore IDS        do not run these rules (comma-separated; added to the configured "ignore")
+  --format FORMAT     output format: text (default), json, sarif, github
+  --config FILE       use this configuration file (pyproject.toml, corolint.json or *.toml)
+                      instead of searching from the current folder upward
+  --jobs N            worker threads (default: one per 16 files, at most one per core;
+                      0 or 1 analyses in the main thread)
+  --exit-zero         exit 0 even when there are error-severity findings
+  --no-prefilter      parse every file (slower; for checking the prefilter)
+  -h, --help          show this help
+
+Configuration: the nearest corolint.json, or pyproject.toml with a [tool.corolint] table, from the
+current folder upward (corolint.json wins in the same folder). Keys: select, ignore, severity,
+extra-blocking-calls, extra-async-decorators, monkey-patch-in-tests, exclude.
+
+Exit codes: 0 no error-severity findings (warnings do not fail), 1 at least one,
+2 usage, configuration or internal error.
+`;
+
+/** `corolint rules --help`. */
+export const RULES_HELP = `Usage: corolint rules [ID]
+
+Without ID, lists every rule with its default severity and summary.
+With ID, prints that rule's documentation: what it finds, why it matters, an example and the fix.
+
+Options:
+  -h, --help   show this help
+`;

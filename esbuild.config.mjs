@@ -1,0 +1,53 @@
+/**
+ * Builds the CLI: `cli/main.ts` → `dist/cli.cjs` (executable) and `cli/worker.ts` → `dist/worker.cjs`,
+ * CommonJS for Node 20, with the two WASM files copied beside them (`cli/grammar.ts` looks there).
+ * Run with `node esbuild.config.mjs` (`npm run build`).
+ */
+import { build } from "esbuild";
+import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = dirname(fileURLToPath(import.meta.url));
+const dist = join(root, "dist");
+const require = createRequire(import.meta.url);
+
+// CommonJS output has no `import.meta`; the sources use `import.meta.url` to find files next to
+// themselves, so every bundle starts by defining it from `__filename`.
+const importMetaUrlBanner = 'var __corolint_import_meta_url = require("url").pathToFileURL(__filename).href;';
+
+/** @type {import("esbuild").BuildOptions} */
+const common = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  sourcemap: true,
+  logLevel: "warning",
+  define: { "import.meta.url": "__corolint_import_meta_url" },
+  // The ESM build of web-tree-sitter crashes when bundled to CommonJS ("The argument 'filename'
+  // must be a file URL"); its own CommonJS build works. `require.resolve` picks that build.
+  alias: { "web-tree-sitter": require.resolve("web-tree-sitter") },
+};
+
+mkdirSync(dist, { recursive: true });
+
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: [join(root, "cli/main.ts")],
+    outfile: join(dist, "cli.cjs"),
+    banner: { js: `#!/usr/bin/env node\n${importMetaUrlBanner}` },
+  }),
+  build({
+    ...common,
+    entryPoints: [join(root, "cli/worker.ts")],
+    outfile: join(dist, "worker.cjs"),
+    banner: { js: importMetaUrlBanner },
+  }),
+]);
+
+chmodSync(join(dist, "cli.cjs"), 0o755);
+copyFileSync(require.resolve("web-tree-sitter/web-tree-sitter.wasm"), join(dist, "web-tree-sitter.wasm"));
+copyFileSync(require.resolve("tree-sitter-python/tree-sitter-python.wasm"), join(dist, "tree-sitter-python.wasm"));

@@ -1,0 +1,1 @@
+"""The inventory service: an aiohttp app that quotes prices and takes orders."""
