@@ -114,8 +114,16 @@ describe("prefilter", () => {
     expect(mightHoldFinding("import os\n\ndef main():\n    os.path.join('a', 'b')\n")).toBe(false);
   });
 
-  it("sees patches through import aliases", () => {
-    expect(mightHoldFinding("import socket as s\ns.socket = object\n")).toBe(true);
-    expect(findingKeys("import socket as s\ns.socket = object\n")).toEqual(["2:monkey-patch"]);
+  it.each([
+    ["import socket as s\ns.socket = object\n", true],
+    ["from socket import socket as S\nS.connect = print\n", true],
+    ["from http import client\nclient.HTTPConnection.debuglevel = 1\n", true],
+    ["import ssl\nsetattr(ssl, 'wrap_socket', None)\n", true],
+    ["from . import socket\nsocket.socket = object\n", false],
+    ["import sys\nsys.stdout = None\nsetattr(sys, 'path', [])\n", false],
+    ["settings = object()\nsettings.socket = None\n", false],
+  ])("scans %j for a stdlib patch: %s, as the rule decides", (source, patched) => {
+    expect(mightHoldFinding(source)).toBe(patched);
+    expect(findingKeys(source).includes("2:monkey-patch")).toBe(patched);
   });
 });

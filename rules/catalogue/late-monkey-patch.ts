@@ -41,7 +41,7 @@ export const lateMonkeyPatch: Rule = {
       "import requests",
     ].join("\n"),
   },
-  mightApply: (source) => /\bmonkey\b|monkey_patch/.test(source),
+  mightApply: (source) => /\b(?:gevent|eventlet)\b/.test(source),
   checkPython({ model, report }) {
     for (const site of model.calls) {
       const callee = model.callee(site.node, site.scope);

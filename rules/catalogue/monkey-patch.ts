@@ -1,6 +1,6 @@
 import type { Rule } from "../rule";
 import { stdlibModules } from "../python/stdlib-modules";
-import { importedWords } from "../python/triggers";
+import { importBindings } from "../python/triggers";
 
 /** Whether a qualified name is one of the process-wide patch functions of gevent, eventlet or nest_asyncio. */
 export function patchFunctionKind(qualifiedName: string): "gevent" | "eventlet" | "nest_asyncio" | null {
@@ -35,14 +35,32 @@ function isStdlibName(qualifiedName: string): boolean {
   return stdlibModules.has(qualifiedName.split(".")[0]) && !assignableHooks.some((hook) => hook.test(qualifiedName));
 }
 
-/** Attribute assignments whose base name is imported: `socket.socket = ...`, `t.sleep += ...`. */
-const attributeAssignment = /(?<![\w.])([A-Za-z_]\w*)(?:\s*\.\s*[A-Za-z_]\w*)+\s*(?:=(?!=)|(?:[-+*/%&|^@]|\/\/|\*\*|<<|>>)=)/g;
+/**
+ * Attribute assignments (`socket.socket = ...`, `t.sleep += ...`), on one line: the model only sees
+ * plain targets, and a target cannot span lines outside brackets.
+ */
+const attributeAssignment = /(?<![\w.])([A-Za-z_]\w*)((?:[ \t]*\.[ \t]*[A-Za-z_]\w*)+)[ \t]*(?:=(?!=)|(?:[-+*/%&|^@]|\/\/|\*\*|<<|>>)=)/g;
 
+/** `setattr(name.chain, "attr", ...)`: the first argument, and the attribute when it is a literal. */
+const setattrCall = /\bsetattr\s*\(\s*([A-Za-z_]\w*)((?:[ \t]*\.[ \t]*[A-Za-z_]\w*)*)\s*,\s*(?:[rbuRBU]*['"]([A-Za-z_]\w*)['"])?/g;
+
+/**
+ * Whether an attribute assignment or `setattr` can target a standard-library module or class, judged
+ * with the same `isStdlibName` as the check and import bindings read from the text: the scan then
+ * lets through what the model could flag and little else.
+ */
 function mayPatchImportedModule(source: string): boolean {
-  let imported: Set<string> | null = null;
+  let bindings: Map<string, string[]> | null = null;
+  const patches = (base: string, chain: string): boolean => {
+    bindings ??= importBindings(source);
+    const rest = chain.replace(/[ \t]/g, "");
+    return (bindings.get(base) ?? []).some((qualified) => isStdlibName(`${qualified}${rest}`));
+  };
   for (const match of source.matchAll(attributeAssignment)) {
-    imported ??= importedWords(source);
-    if (imported.has(match[1])) return true;
+    if (patches(match[1], match[2])) return true;
+  }
+  for (const match of source.matchAll(setattrCall)) {
+    if (patches(match[1], `${match[2]}.${match[3] ?? "*"}`)) return true;
   }
   return false;
 }
@@ -82,7 +100,7 @@ export const monkeyPatch: Rule = {
   },
   mightApply: (source, options, path) =>
     (options.monkeyPatchInTests || !isTestPath(path)) &&
-    (/patch_\w+|monkey_patch|nest_asyncio|\bsetattr\b/.test(source) || mayPatchImportedModule(source)),
+    (/\b(?:gevent|eventlet|nest_asyncio)\b/.test(source) || mayPatchImportedModule(source)),
   checkPython({ model, options, path, report }) {
     if (!options.monkeyPatchInTests && isTestPath(path)) return;
     for (const site of model.calls) {

@@ -1,4 +1,5 @@
 import type { Rule } from "../rule";
+import { importedModules } from "../python/triggers";
 import { someInSameFunction } from "../python/walk";
 
 /** Library coroutine functions (and methods of their classes) whose call does nothing until awaited. */
@@ -53,7 +54,12 @@ export const unawaitedCoroutine: Rule = {
       "    await asyncio.sleep(0.1)",
     ].join("\n"),
   },
-  mightApply: (source) => /\basync\s+def\b|\b(?:asyncio|trio|anyio|aiohttp)\b/.test(source),
+  mightApply: (source) => {
+    if (/\basync\s+def\b/.test(source)) return true;
+    if (!/\b(?:asyncio|trio|anyio|aiohttp)\b/.test(source)) return false;
+    const modules = importedModules(source);
+    return ["asyncio", "trio", "anyio", "aiohttp"].some((m) => modules.has(m));
+  },
   checkPython({ model, report }) {
     for (const site of model.expressionStatements) {
       const call = site.node.firstNamedChild;

@@ -221,6 +221,7 @@ export class PythonModel {
   private readonly functionsByNode = new Map<number, FunctionInfo>();
   private readonly instanceTypes = new Map<number, string | null>();
   private readonly callees = new Map<number, string | null>();
+  private readonly contexts = new Map<FunctionInfo, ContextKind>();
   private readonly asyncDecorators: Set<string>;
   private contextsReady = false;
 
@@ -254,9 +255,15 @@ export class PythonModel {
   contextOf(func: FunctionInfo | null): ContextKind {
     if (!func || func.isLambda) return "sync";
     if (func.isAsyncDef) return "async";
-    if (func.decorators.some((d) => this.isAsyncDecorator(d, func.outerScope))) return "async";
-    this.markGreenlets();
-    return func.spawnedAsGreenlet ? "greenlet" : "sync";
+    // Rules ask once per call; decorators are resolved once per function.
+    let context = this.contexts.get(func);
+    if (context === undefined) {
+      this.markGreenlets();
+      const decorated = func.decorators.some((d) => this.isAsyncDecorator(d, func.outerScope));
+      context = decorated ? "async" : func.spawnedAsGreenlet ? "greenlet" : "sync";
+      this.contexts.set(func, context);
+    }
+    return context;
   }
 
   /** The names in scope at a site, for resolving. */
