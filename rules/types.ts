@@ -26,6 +26,23 @@ export interface RelatedInformation {
   file?: string;
 }
 
+/** Replace the text in `range` with `newText` (an insertion when the range is empty). */
+export interface TextEdit {
+  range: Range;
+  newText: string;
+}
+
+/**
+ * A change that resolves a finding. `safe` fixes keep the program's meaning (Ruff's convention) and
+ * are applied by `--fix` and "Fix all"; `unsafe` ones need a human to look.
+ */
+export interface Fix {
+  title: string;
+  safety: "safe" | "unsafe";
+  /** Non-overlapping edits against the analysed text. */
+  edits: TextEdit[];
+}
+
 /** One problem found in one file. */
 export interface Finding {
   rule: string;
@@ -33,6 +50,8 @@ export interface Finding {
   message: string;
   range: Range;
   related?: RelatedInformation[];
+  /** Ways to fix it, the preferred one first; absent when the rule offers none here. */
+  fixes?: Fix[];
 }
 
 /** The published documentation of a rule, in Ruff's sections. */

@@ -65,6 +65,25 @@ describe("rule selection and severity", () => {
   });
 });
 
+describe("messages", () => {
+  it.each([
+    ["import asyncio", "`await asyncio.sleep(...)`"],
+    ["import trio", "`await trio.sleep(...)`"],
+    ["import anyio", "`await anyio.sleep(...)`"],
+  ])("after %s, time.sleep suggests %s", (importLine, alternative) => {
+    const [finding] = analyze(`${importLine}\nimport time\nasync def f():\n    time.sleep(1)`).findings;
+    expect(finding.message).toContain(alternative);
+    expect(finding.message).toContain("coroutine `f`");
+  });
+
+  it("names the earlier imports of a late patch and points related information at them", () => {
+    const source = "import ssl\nimport os\nfrom gevent import monkey\nmonkey.patch_all()";
+    const late = analyze(source).findings.find((f) => f.rule === "late-monkey-patch")!;
+    expect(late.message).toContain("`ssl`");
+    expect(late.related?.map((r) => r.range.start.line)).toEqual([0, 1]);
+  });
+});
+
 describe("bad input", () => {
   it("reports the first syntax error and still analyses the valid parts", () => {
     const source = [
