@@ -1,8 +1,8 @@
-import type { Node } from "web-tree-sitter";
 import type { Report, Rule } from "./rule";
-import type { AnalysisOptions, AnalysisResult, AnalyzeRequest, Finding, Language, Range, RuleSelection, Severity } from "./types";
+import type { AnalysisOptions, AnalysisResult, AnalyzeRequest, Finding, Language, RuleSelection, Severity } from "./types";
 import { defaultAnalysisOptions } from "./types";
 import { initPythonParser, parsePython, type GrammarFiles } from "./python/parser";
+import { rangeOf } from "./python/fix-helpers";
 import { PythonModel } from "./python/semantic";
 import { rules } from "./registry";
 import { collectSuppressions, isSuppressed } from "./suppression";
@@ -50,13 +50,6 @@ export function mightHoldFinding(
   );
 }
 
-function rangeOf(node: Node, end: Node = node): Range {
-  return {
-    start: { line: node.startPosition.row, column: node.startPosition.column },
-    end: { line: end.endPosition.row, column: end.endPosition.column },
-  };
-}
-
 function runRule(rule: Rule, severity: Severity, model: PythonModel, request: AnalyzeRequest, options: AnalysisOptions, findings: Finding[]): void {
   rule.checkPython({
     model,
@@ -69,6 +62,7 @@ function runRule(rule: Rule, severity: Severity, model: PythonModel, request: An
         message: report.message,
         range: rangeOf(report.node, report.end),
         related: report.related?.map((r) => ({ message: r.message, range: rangeOf(r.node) })),
+        ...(report.fixes && report.fixes.length > 0 ? { fixes: report.fixes } : {}),
       });
     },
   });

@@ -7,3 +7,6 @@ export type { Rule, PythonRuleContext, Report } from "./rule";
 export { initCore, analyzeSource, mightHoldFinding, languageForPath, effectiveSeverity, SYNTAX_ERROR } from "./analyze";
 export type { GrammarFiles } from "./python/parser";
 export { rules, ruleById } from "./registry";
+export { suppressionFix } from "./suppression";
+export { fixAll, type FixAllResult } from "./fix";
+export { applyFixes, type AppliedFixes } from "./edits";

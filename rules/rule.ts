@@ -1,5 +1,5 @@
 import type { Node } from "web-tree-sitter";
-import type { AnalysisOptions, Language, RelatedInformation, RuleDocs, RuleEquivalents, Severity } from "./types";
+import type { AnalysisOptions, Fix, Language, RelatedInformation, RuleDocs, RuleEquivalents, Severity } from "./types";
 import type { PythonModel } from "./python/semantic";
 
 /** What a rule may report: the node it points at (through `end` when given), the message, related places. */
@@ -9,6 +9,8 @@ export interface Report {
   end?: Node;
   message: string;
   related?: { node: Node; message: string }[];
+  /** Ways to fix the finding, the preferred (safe) one first. */
+  fixes?: Fix[];
 }
 
 /** What a Python rule sees: the semantic model of one file and its resolved options. */

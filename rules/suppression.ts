@@ -1,5 +1,6 @@
 import type { Node } from "web-tree-sitter";
-import type { Finding } from "./types";
+import { parsePython } from "./python/parser";
+import type { Finding, Fix, Position } from "./types";
 import { rules } from "./registry";
 
 /** Which rules are silenced where: per line, and for the whole file. `"*"` means every rule. */
@@ -56,4 +57,47 @@ export function isSuppressed(finding: Finding, suppressions: Suppressions): bool
   const matches = (ids: Set<string> | undefined) => ids !== undefined && (ids.has("*") || ids.has(finding.rule));
   if (matches(suppressions.file)) return true;
   return matches(suppressions.lines.get(finding.range.start.line)) || matches(suppressions.lines.get(finding.range.end.line));
+}
+
+/**
+ * The editor's "Ignore <rule> on this line" fix: adds the rule to a `# corolint: ignore[...]` comment on
+ * the finding's line, or appends one. When that line ends inside a string, the comment goes on the
+ * finding's last line instead (a suppression there counts too); null when neither line can take one.
+ */
+export function suppressionFix(source: string, finding: Finding): Fix | null {
+  const lines = source.split("\n");
+  const tree = parsePython(source);
+  try {
+    const candidates = [...new Set([finding.range.start.line, finding.range.end.line])];
+    for (const line of candidates) {
+      const text = (lines[line] ?? "").replace(/\r$/, "");
+      const end = { line, column: text.length };
+      if (endsInsideString(tree.rootNode, end)) continue;
+      const title = `Ignore ${finding.rule} on this line`;
+      const existing = /#\s*corolint:\s*ignore\[([^\]]*)\]/.exec(text);
+      if (existing) {
+        const at = existing.index + existing[0].length - 1;
+        const position = { line, column: at };
+        const separator = existing[1].trim() === "" ? "" : ", ";
+        return { title, safety: "safe", edits: [{ range: { start: position, end: position }, newText: `${separator}${finding.rule}` }] };
+      }
+      const padding = text.trim() === "" ? "" : "  ";
+      return { title, safety: "safe", edits: [{ range: { start: end, end }, newText: `${padding}# corolint: ignore[${finding.rule}]` }] };
+    }
+    return null;
+  } finally {
+    tree.delete();
+  }
+}
+
+/** Whether a position sits inside a string literal (where a `#` would not start a comment). */
+function endsInsideString(root: Node, position: Position): boolean {
+  const point = { row: position.line, column: Math.max(0, position.column - 1) };
+  for (let node: Node | null = root.descendantForPosition(point); node; node = node.parent) {
+    if (node.type === "string" || node.type === "concatenated_string") {
+      const after = node.endPosition.row > position.line || (node.endPosition.row === position.line && node.endPosition.column > position.column);
+      return after;
+    }
+  }
+  return false;
 }

@@ -1,6 +1,8 @@
 import type { Node } from "web-tree-sitter";
 import type { Rule } from "../rule";
-import type { Framework, PythonModel, Scope } from "../python/semantic";
+import type { Fix } from "../types";
+import { canAwaitAt, ensureModuleImport, insertBefore, replaceNode } from "../python/fix-helpers";
+import type { Framework, PythonModel, Scope, Site } from "../python/semantic";
 import { mayHaveAsyncContext } from "../python/triggers";
 
 /** The families of blocking calls; each has its own async alternative. */
@@ -173,6 +175,32 @@ export function blockingCallAt(model: PythonModel, call: Node, scope: Scope, ext
   return { name, family };
 }
 
+/** Where an `await ...` expression can replace a call without parentheses changing its meaning. */
+const awaitableParents = new Set([
+  "expression_statement", "assignment", "augmented_assignment", "return_statement", "argument_list",
+  "keyword_argument", "parenthesized_expression",
+]);
+
+/**
+ * The safe fix for `time.sleep(x)` in an `async def`: `await asyncio.sleep(x)` (trio/anyio in trio or
+ * anyio modules), importing the module when it is missing. Same arguments, same duration, and the
+ * loop runs other tasks meanwhile.
+ */
+function sleepFix(model: PythonModel, site: Site, framework: Framework): Fix[] {
+  if (!canAwaitAt(site)) return [];
+  const parent = site.node.parent;
+  const fn = site.node.childForFieldName("function");
+  if (!fn || !parent || !awaitableParents.has(parent.type)) return [];
+  const { name, edits } = ensureModuleImport(model, framework);
+  return [
+    {
+      title: `Replace with \`await ${name}.sleep(...)\``,
+      safety: "safe",
+      edits: [insertBefore(site.node, "await "), replaceNode(fn, `${name}.sleep`), ...edits],
+    },
+  ];
+}
+
 export const blockingCall: Rule = {
   id: "blocking-call",
   summary: "A blocking call (sleep, HTTP, subprocess, file, DNS, thread sync) inside async code stalls every task.",
@@ -203,6 +231,10 @@ export const blockingCall: Rule = {
       "    time.sleep(1)",
       "    return requests.get(url).json()",
     ].join("\n"),
+    fixSafety:
+      "`time.sleep(x)` directly in an `async def` has a safe fix: `await asyncio.sleep(x)` (`trio.sleep` / " +
+      "`anyio.sleep` in trio or anyio modules), adding the import when it is missing — same duration, and other " +
+      "tasks run meanwhile. Other blocking calls have no automatic fix yet: the async replacement changes the API.",
     useInstead: [
       "import asyncio",
       "import httpx",
@@ -224,6 +256,7 @@ export const blockingCall: Rule = {
       report({
         node: site.node,
         message: `\`${displayName(found.name)}\` blocks the event loop${where}; ${alternatives[found.family][framework]}`,
+        fixes: found.name === "time.sleep" ? sleepFix(model, site, framework) : undefined,
       });
     }
   },

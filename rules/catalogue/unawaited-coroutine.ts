@@ -1,4 +1,8 @@
+import type { Node } from "web-tree-sitter";
 import type { Rule } from "../rule";
+import type { Fix } from "../types";
+import { canAwaitAt, insertBefore } from "../python/fix-helpers";
+import type { Site } from "../python/semantic";
 import { importedModules } from "../python/triggers";
 import { someInSameFunction } from "../python/walk";
 
@@ -18,6 +22,12 @@ const knownCoroutines = new Set([
   "anyio.connect_tcp", "anyio.run_process", "anyio.to_thread.run_sync", "anyio.Event.wait",
   "aiohttp.ClientSession.close", "aiohttp.ClientResponse.json", "aiohttp.ClientResponse.text", "aiohttp.ClientResponse.read",
 ]);
+
+/** The safe fix inside an `async def`: `await` the call, which is what the code meant. */
+function awaitFix(site: Site, call: Node): Fix[] {
+  if (!canAwaitAt(site)) return [];
+  return [{ title: "Add `await`", safety: "safe", edits: [insertBefore(call, "await ")] }];
+}
 
 export const unawaitedCoroutine: Rule = {
   id: "unawaited-coroutine",
@@ -44,6 +54,9 @@ export const unawaitedCoroutine: Rule = {
       "    save(record)",
       "    asyncio.sleep(0.1)",
     ].join("\n"),
+    fixSafety:
+      "Inside an `async def` the fix adds `await` and is safe: running the coroutine is what the call meant. " +
+      "In synchronous code there is no automatic fix: the caller must become async or use `asyncio.run`.",
     useInstead: [
       "import asyncio",
       "",
@@ -74,6 +87,7 @@ export const unawaitedCoroutine: Rule = {
         report({
           node: call,
           message: `Coroutine \`${local.name}()\` is called without \`await\`: its body never runs; write \`await ${fn.text}(...)\``,
+          fixes: awaitFix(site, call),
         });
         continue;
       }
@@ -82,6 +96,7 @@ export const unawaitedCoroutine: Rule = {
         report({
           node: call,
           message: `\`${callee}()\` returns a coroutine that is never awaited, so it does nothing; write \`await ${fn.text}(...)\``,
+          fixes: awaitFix(site, call),
         });
       }
     }

@@ -1,0 +1,58 @@
+import type { Node } from "web-tree-sitter";
+import type { Range, TextEdit } from "../types";
+import type { FunctionInfo, PythonModel, Site } from "./semantic";
+
+/** The zero-based range a node covers (through `end` when given). */
+export function rangeOf(node: Node, end: Node = node): Range {
+  return {
+    start: { line: node.startPosition.row, column: node.startPosition.column },
+    end: { line: end.endPosition.row, column: end.endPosition.column },
+  };
+}
+
+/** An edit that puts `text` in front of `node`. */
+export function insertBefore(node: Node, text: string): TextEdit {
+  const start = { line: node.startPosition.row, column: node.startPosition.column };
+  return { range: { start, end: start }, newText: text };
+}
+
+/** An edit that replaces `node` with `text`. */
+export function replaceNode(node: Node, text: string): TextEdit {
+  return { range: rangeOf(node), newText: text };
+}
+
+/**
+ * Whether `await` can be written at a site: directly in the body of an `async def` (not in a
+ * decorated generator coroutine, where `await` is a syntax error, nor inside a comprehension or
+ * lambda of it).
+ */
+export function canAwaitAt(site: Site): site is Site & { func: FunctionInfo } {
+  return site.func !== null && site.func.isAsyncDef && site.scope === site.func.scope;
+}
+
+/**
+ * The name under which `module` is imported at module level, and the edits that add
+ * `import module` when it is not: after the last top-level import, else after the docstring and
+ * `__future__` imports, else at the top.
+ */
+export function ensureModuleImport(model: PythonModel, module: string): { name: string; edits: TextEdit[] } {
+  for (const [name, bindings] of model.moduleScope.bindings) {
+    if (bindings.length === 1 && bindings[0].kind === "import" && bindings[0].qualified === module) return { name, edits: [] };
+  }
+  const topLevel = model.imports.filter((site) => site.func === null && site.node.parent?.type === "module");
+  let anchor: Node | null = topLevel.length > 0 ? topLevel[topLevel.length - 1].node : null;
+  if (!anchor) {
+    const first = model.root.firstNamedChild;
+    const isDocstring = first?.type === "expression_statement" && first.firstNamedChild?.type === "string";
+    anchor = isDocstring ? first : null;
+  }
+  if (!anchor) {
+    const start = { line: 0, column: 0 };
+    return { name: module, edits: [{ range: { start, end: start }, newText: `import ${module}\n` }] };
+  }
+  // At the end of the anchor's last line, so a file without a final newline still works.
+  const row = anchor.endPosition.row;
+  const lineText = model.source.split("\n", row + 1)[row] ?? "";
+  const end = { line: row, column: lineText.replace(/\r$/, "").length };
+  return { name: module, edits: [{ range: { start: end, end }, newText: `\nimport ${module}` }] };
+}
