@@ -1,10 +1,12 @@
 /**
  * Builds the CLI: `cli/main.ts` → `dist/cli.cjs` (executable) and `cli/worker.ts` → `dist/worker.cjs`,
- * CommonJS for Node 20, with the two WASM files copied beside them (`cli/grammar.ts` looks there).
+ * the language server `server/main.ts` → `dist/server.cjs` and the VS Code extension
+ * `client/extension.ts` → `dist/extension.cjs`, CommonJS for Node 20, with the two WASM files copied
+ * beside them (`cli/grammar.ts` looks there).
  * Run with `node esbuild.config.mjs` (`npm run build`).
  */
 import { build } from "esbuild";
-import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,6 +48,23 @@ await Promise.all([
     outfile: join(dist, "worker.cjs"),
     banner: { js: importMetaUrlBanner },
   }),
+  // The language server on its own, for the VS Code extension (node IPC) and `corolint server`.
+  existsSync(join(root, "server/main.ts")) &&
+    build({
+      ...common,
+      entryPoints: [join(root, "server/main.ts")],
+      outfile: join(dist, "server.cjs"),
+      banner: { js: importMetaUrlBanner },
+    }),
+  // The VS Code extension: `vscode` is provided by the editor at run time.
+  existsSync(join(root, "client/extension.ts")) &&
+    build({
+      ...common,
+      entryPoints: [join(root, "client/extension.ts")],
+      outfile: join(dist, "extension.cjs"),
+      external: ["vscode"],
+      banner: { js: importMetaUrlBanner },
+    }),
 ]);
 
 chmodSync(join(dist, "cli.cjs"), 0o755);

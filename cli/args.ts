@@ -24,12 +24,16 @@ export interface CheckArgs {
   config?: string;
 }
 
+/** How `corolint server` talks to its editor; vscode-languageserver reads the details from argv itself. */
+export type ServerTransport = "stdio" | "node-ipc" | "socket" | "pipe";
+
 /** What the command line asks for. */
 export type ParsedArgs =
-  | { kind: "help"; topic: "main" | "check" | "rules" }
+  | { kind: "help"; topic: "main" | "check" | "rules" | "server" }
   | { kind: "version" }
   | CheckArgs
-  | { kind: "rules"; id?: string };
+  | { kind: "rules"; id?: string }
+  | { kind: "server"; transport: ServerTransport };
 
 /** A command line corolint cannot make sense of; reported with a pointer to `--help`, exit code 2. */
 export class UsageError extends Error {
@@ -37,7 +41,7 @@ export class UsageError extends Error {
   constructor(
     message: string,
     /** The command whose `--help` to point at, if any. */
-    readonly command?: "check" | "rules",
+    readonly command?: "check" | "rules" | "server",
   ) {
     super(message);
   }
@@ -48,7 +52,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const [first, ...rest] = argv;
   switch (first) {
     case undefined:
-      throw new UsageError("missing command (check or rules)");
+      throw new UsageError("missing command (check, rules or server)");
     case "-h":
     case "--help":
       return { kind: "help", topic: "main" };
@@ -61,9 +65,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       return parseCheck(rest);
     case "rules":
       return parseRules(rest);
+    case "server":
+      return parseServer(rest);
     default:
       if (first.startsWith("-")) throw new UsageError(`unknown option '${first}'`);
-      throw new UsageError(`unknown command '${first}' (expected check or rules)`);
+      throw new UsageError(`unknown command '${first}' (expected check, rules or server)`);
   }
 }
 
@@ -71,8 +77,8 @@ function parseHelp(rest: string[]): ParsedArgs {
   const [topic, extra] = rest;
   if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
   if (topic === undefined) return { kind: "help", topic: "main" };
-  if (topic === "check" || topic === "rules") return { kind: "help", topic };
-  throw new UsageError(`no help for '${topic}' (try check or rules)`);
+  if (topic === "check" || topic === "rules" || topic === "server") return { kind: "help", topic };
+  throw new UsageError(`no help for '${topic}' (try check, rules or server)`);
 }
 
 function parseCheck(rest: string[]): ParsedArgs {
@@ -146,6 +152,58 @@ function parseRules(rest: string[]): ParsedArgs {
   return id === undefined ? { kind: "rules" } : { kind: "rules", id };
 }
 
+/**
+ * `corolint server --stdio | --node-ipc | --socket=N | --pipe=NAME [--clientProcessId=N]`. Exactly one
+ * transport; the values are checked here so that mistakes get a usage message, and read again by
+ * vscode-languageserver from argv when the server starts.
+ */
+function parseServer(rest: string[]): ParsedArgs {
+  const reader = new OptionReader(rest, "server");
+  let transport: ServerTransport | undefined;
+  const setTransport = (value: ServerTransport): void => {
+    if (transport !== undefined) throw new UsageError(`choose one transport, not both --${transport} and --${value}`, "server");
+    transport = value;
+  };
+  for (let option = reader.next(); option !== null; option = reader.next()) {
+    if (option.positional !== undefined) throw new UsageError(`unexpected argument '${option.positional}'`, "server");
+    switch (option.name) {
+      case "-h":
+      case "--help":
+        reader.noValue(option);
+        return { kind: "help", topic: "server" };
+      case "--stdio":
+        reader.noValue(option);
+        setTransport("stdio");
+        break;
+      case "--node-ipc":
+        reader.noValue(option);
+        setTransport("node-ipc");
+        break;
+      case "--socket": {
+        const value = reader.value(option);
+        if (!/^\d+$/.test(value) || Number(value) === 0 || Number(value) > 65535) {
+          throw new UsageError(`--socket expects a port number, got '${value}'`, "server");
+        }
+        setTransport("socket");
+        break;
+      }
+      case "--pipe":
+        if (reader.value(option) === "") throw new UsageError("--pipe expects a pipe name", "server");
+        setTransport("pipe");
+        break;
+      case "--clientProcessId": {
+        const value = reader.value(option);
+        if (!/^\d+$/.test(value)) throw new UsageError(`--clientProcessId expects a process id, got '${value}'`, "server");
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option '${option.name}'`, "server");
+    }
+  }
+  if (transport === undefined) throw new UsageError("missing transport: --stdio, --node-ipc, --socket=PORT or --pipe=NAME", "server");
+  return { kind: "server", transport };
+}
+
 /** `a,b , c` → `["a", "b", "c"]`; an empty list is a mistake worth reporting. */
 function ruleList(value: string, flag: string): string[] {
   const ids = value
@@ -172,7 +230,7 @@ class OptionReader {
 
   constructor(
     private readonly argv: readonly string[],
-    private readonly command: "check" | "rules",
+    private readonly command: "check" | "rules" | "server",
   ) {}
 
   next(): Option | null {

@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
-import picomatch from "picomatch";
+import { compileExclude } from "../rules/config";
 import { languageForPath } from "../rules/index";
 
 /** Folders never worth walking into: version control data, installed packages, bytecode caches. */
@@ -45,7 +45,7 @@ export interface DiscoveryResult {
 
 /** Lists the files under `paths` (absolute) that corolint should analyse. */
 export function discoverFiles(paths: string[], options: DiscoveryOptions): DiscoveryResult {
-  const walker = new Walker(compileExclude(options));
+  const walker = new Walker(compileExcludeTest(options));
   for (const path of paths) walker.addNamedPath(path);
   return {
     files: [...walker.files].sort(),
@@ -181,26 +181,15 @@ function loadGitignore(file: string): Ignore | null {
   return ignore().add(text);
 }
 
-/** Compiles the configuration's `exclude` globs into one test; files outside the base are never excluded. */
-function compileExclude(options: DiscoveryOptions): ExcludeTest {
+/** The configuration's `exclude` globs as a test on absolute paths; files outside the base are never excluded. */
+function compileExcludeTest(options: DiscoveryOptions): ExcludeTest {
   const base = options.excludeBase;
   if (base === null || options.exclude.length === 0) return () => false;
-  const matchers = options.exclude.map((raw) => {
-    let pattern = raw.replace(/^\.\//, "");
-    const directoriesOnly = pattern.endsWith("/");
-    if (directoriesOnly) pattern = pattern.replace(/\/+$/, "");
-    const anchored = pattern.startsWith("/");
-    if (anchored) pattern = pattern.replace(/^\/+/, "");
-    // Like .gitignore: `*_pb2.py` or `generated` match a name at any depth; `src/gen/**` matches a path.
-    const byName = !anchored && !pattern.includes("/");
-    return { directoriesOnly, byName, match: picomatch(pattern, { dot: true }) };
-  });
+  const matches = compileExclude(options.exclude);
   return (absPath, isDirectory) => {
     const rel = relative(base, absPath);
     if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return false;
-    const posixRel = toPosix(rel);
-    const name = basename(absPath);
-    return matchers.some((m) => (!m.directoriesOnly || isDirectory) && m.match(m.byName ? name : posixRel));
+    return matches(toPosix(rel), basename(absPath), isDirectory);
   };
 }
 

@@ -1,4 +1,4 @@
-/** The texts of `corolint --help`, `corolint check --help` and `corolint rules --help`. */
+/** The texts of `corolint --help`, `corolint check --help`, `corolint rules --help` and `corolint server --help`. */
 import { VERSION } from "./package-info";
 
 /** `corolint --help`. */
@@ -8,7 +8,8 @@ monkey-patching, loops that never yield.
 Usage:
   corolint check [options] [PATH...]   check files and folders (default: the current folder)
   corolint rules [ID]                  list the rules, or show one rule's documentation
-  corolint help [check|rules]          show help for a command
+  corolint server --stdio              run the language server (for Neovim, Helix, Zed...)
+  corolint help [check|rules|server]   show help for a command
 
 Options:
   -h, --help      show this help
@@ -53,4 +54,40 @@ With ID, prints that rule's documentation: what it finds, why it matters, an exa
 
 Options:
   -h, --help   show this help
+`;
+
+/** `corolint server --help`. */
+export const SERVER_HELP = `Usage: corolint server --stdio | --node-ipc | --socket=PORT | --pipe=NAME
+
+Runs corolint's language server (LSP): diagnostics as you type, quick fixes (\`time.sleep\` ->
+\`await asyncio.sleep\`, adding \`await\`), "Ignore <rule> on this line" and source.fixAll.corolint.
+It reads the project's corolint.json or pyproject.toml [tool.corolint] like \`corolint check\`, and
+the editor's settings under "corolint": enable (true), rules ({"rule-id": "error"|"warning"|"info"|"off"}),
+run ("onType" or "onSave").
+
+Options:
+  --stdio                talk LSP over stdin/stdout (what editors use)
+  --node-ipc             talk over the node IPC channel of the parent process (VS Code)
+  --socket=PORT          connect to a socket the editor listens on
+  --pipe=NAME            connect to a named pipe or Unix socket
+  --clientProcessId=N    exit when the editor process N is gone
+  -h, --help             show this help
+
+Neovim 0.11+ (init.lua):
+  vim.lsp.config('corolint', {
+    cmd = { 'corolint', 'server', '--stdio' },
+    filetypes = { 'python' },
+    root_markers = { 'pyproject.toml', 'corolint.json', '.git' },
+    settings = { corolint = { run = 'onType' } },
+  })
+  vim.lsp.enable('corolint')
+
+Helix (languages.toml):
+  [language-server.corolint]
+  command = "corolint"
+  args = ["server", "--stdio"]
+
+  [[language]]
+  name = "python"
+  language-servers = ["pylsp", "corolint"]   # keep your other servers in the list
 `;

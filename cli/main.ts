@@ -4,7 +4,7 @@
  */
 import { parseArgs, UsageError } from "./args";
 import { runCheck } from "./check-command";
-import { CHECK_HELP, MAIN_HELP, RULES_HELP } from "./help";
+import { CHECK_HELP, MAIN_HELP, RULES_HELP, SERVER_HELP } from "./help";
 import type { Io } from "./io";
 import { VERSION } from "./package-info";
 import { runRules } from "./rules-command";
@@ -22,7 +22,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
   switch (args.kind) {
     case "help":
-      io.stdout.write(args.topic === "check" ? CHECK_HELP : args.topic === "rules" ? RULES_HELP : MAIN_HELP);
+      io.stdout.write({ main: MAIN_HELP, check: CHECK_HELP, rules: RULES_HELP, server: SERVER_HELP }[args.topic]);
       return 0;
     case "version":
       io.stdout.write(`corolint ${VERSION}\n`);
@@ -31,6 +31,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return runRules(args.id, io);
     case "check":
       return runCheck(args, io);
+    case "server": {
+      if (args.transport === "node-ipc" && process.send === undefined) {
+        io.stderr.write("corolint: --node-ipc needs a parent process with an IPC channel (an editor starting the server)\n");
+        return 2;
+      }
+      // Loaded on demand: `corolint check` should not pay for the LSP library at start-up.
+      const { startServer } = await import("../server/start-server");
+      startServer();
+      // The connection keeps the process alive; the `exit` notification ends it with its own code.
+      return 0;
+    }
   }
 }
 

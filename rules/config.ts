@@ -3,6 +3,7 @@
  * Pure: the caller reads the file; this module only parses and validates, so the CLI, the language
  * server and tests share one set of rules and one set of error messages.
  */
+import picomatch from "picomatch";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { ruleById, rules } from "./registry";
 import type { PartialAnalysisOptions, RuleSelection, Severity } from "./types";
@@ -302,4 +303,26 @@ function editDistance(a: string, b: string): number {
     }
   }
   return previous[b.length]!;
+}
+
+/** Whether a path (relative to the configuration's folder, `/`-separated) is excluded. */
+export type ExcludeTest = (relativePath: string, name: string, isDirectory: boolean) => boolean;
+
+/**
+ * The `exclude` globs as both the CLI and the language server read them (like .gitignore): a trailing
+ * `/` matches folders only, a leading `/` anchors to the configuration's folder, a pattern without `/`
+ * matches a name at any depth (`*_pb2.py`, `generated`), anything else matches the relative path.
+ */
+export function compileExclude(patterns: readonly string[]): ExcludeTest {
+  const matchers = patterns.map((raw) => {
+    let pattern = raw.replace(/^\.\//, "");
+    const directoriesOnly = pattern.endsWith("/");
+    if (directoriesOnly) pattern = pattern.replace(/\/+$/, "");
+    const anchored = pattern.startsWith("/");
+    if (anchored) pattern = pattern.replace(/^\/+/, "");
+    const byName = !anchored && !pattern.includes("/");
+    return { directoriesOnly, byName, match: picomatch(pattern, { dot: true }) };
+  });
+  return (relativePath, name, isDirectory) =>
+    matchers.some((m) => (!m.directoriesOnly || isDirectory) && m.match(m.byName ? name : relativePath));
 }

@@ -1,0 +1,142 @@
+/**
+ * Runs the analysis core on an open document: decides whether the document is analysed at all
+ * (language, `corolint.enable`, the project's `exclude`, size), builds the same `AnalyzeRequest` the
+ * CLI would for the file (project configuration merged with the editor's rule severities), and
+ * reports rule failures without letting them hide the other rules' findings.
+ */
+import { analyzeSource, fixAll, languageForPath, type AnalyzeRequest, type Finding, type RuleSelection } from "../rules/index";
+import { MAX_FILE_BYTES } from "../cli/read-source";
+import { uriBaseName, uriToFilePath } from "./file-uris";
+import type { ProjectConfigs } from "./project-config";
+import type { CorolintSettings } from "./protocol";
+import type { SettingsStore } from "./settings";
+
+/** The part of an open document the analysis needs (vscode-languageserver-textdocument's `TextDocument` fits). */
+export interface OpenDocument {
+  readonly uri: string;
+  readonly languageId: string;
+  readonly version: number;
+  getText(): string;
+}
+
+/** Why a document gets no diagnostics. */
+export type SkipReason = "not-python" | "disabled" | "excluded" | "too-large";
+
+/** The outcome of `prepare`: either everything to analyse the document with, or why not to. */
+export type Preparation =
+  | { kind: "skip"; reason: SkipReason; settings: CorolintSettings | null }
+  | {
+      kind: "ready";
+      settings: CorolintSettings;
+      /** The request without the text, which is read at analysis time (it may have changed meanwhile). */
+      request: Omit<AnalyzeRequest, "source">;
+      /** The folder the request's path is relative to; null for documents not on disk. */
+      root: string | null;
+    };
+
+/** Where the analyzer writes what the user or the log should see. */
+export interface AnalysisReporter {
+  /** The server log (`connection.console.error`). */
+  logError(message: string): void;
+  /** A one-time note to the user (`window/showMessage`, info). */
+  notify(message: string): void;
+}
+
+/** Analyses open documents with their settings. */
+export class DocumentAnalyzer {
+  /** `uri\0rule` (or `uri\0` for the engine): failures already logged, so a broken rule is not logged per keystroke. */
+  private readonly loggedFailures = new Set<string>();
+  /** Documents already told that they are too large. */
+  private readonly toldTooLarge = new Set<string>();
+
+  constructor(
+    private readonly settings: SettingsStore,
+    private readonly projects: ProjectConfigs,
+    private readonly reporter: AnalysisReporter,
+  ) {}
+
+  /** Gathers settings and project configuration for a document. Awaits the client for settings. */
+  async prepare(document: OpenDocument): Promise<Preparation> {
+    const filePath = uriToFilePath(document.uri);
+    const name = filePath ?? uriBaseName(document.uri);
+    if (document.languageId !== "python" && languageForPath(name) !== "python") {
+      return { kind: "skip", reason: "not-python", settings: null };
+    }
+    const settings = await this.settings.get(document.uri);
+    if (!settings.enable) return { kind: "skip", reason: "disabled", settings };
+    if (isTooLarge(document.getText())) {
+      if (!this.toldTooLarge.has(document.uri)) {
+        this.toldTooLarge.add(document.uri);
+        this.reporter.notify(`corolint: ${name} is larger than 10 MB and is not analysed.`);
+      }
+      return { kind: "skip", reason: "too-large", settings };
+    }
+    if (filePath === null) {
+      // Unsaved documents have no project: editor settings only, and a name that reads as Python.
+      const path = languageForPath(name) === "python" ? name : "untitled.py";
+      return { kind: "ready", settings, request: { path, rules: editorSelection({}, settings) }, root: null };
+    }
+    const project = this.projects.forFile(filePath);
+    if (project.excluded) return { kind: "skip", reason: "excluded", settings };
+    return {
+      kind: "ready",
+      settings,
+      request: { path: project.analysisPath, options: project.config.options, rules: editorSelection(project.config.rules, settings) },
+      root: project.root,
+    };
+  }
+
+  /** Analyses `text` with a prepared request. Synchronous; never throws (failures are logged, findings kept). */
+  analyze(uri: string, text: string, request: Omit<AnalyzeRequest, "source">): Finding[] {
+    try {
+      const result = analyzeSource({ ...request, source: text });
+      for (const failure of result.ruleErrors) {
+        this.logOnce(`${uri}\0${failure.rule}`, `corolint: rule ${failure.rule} failed on ${request.path}; its findings there are missing: ${failure.message}`);
+      }
+      return result.findings;
+    } catch (error) {
+      this.logOnce(`${uri}\0`, `corolint: internal error while analysing ${request.path}: ${describeError(error)}`);
+      return [];
+    }
+  }
+
+  /** Every safe fix applied to `text`; null when the engine failed (logged). */
+  fixAll(uri: string, text: string, request: Omit<AnalyzeRequest, "source">): { text: string; fixed: number } | null {
+    try {
+      const result = fixAll({ ...request, source: text }, { unsafe: false });
+      return { text: result.text, fixed: result.fixed };
+    } catch (error) {
+      this.logOnce(`${uri}\0fix`, `corolint: internal error while fixing ${request.path}: ${describeError(error)}`);
+      return null;
+    }
+  }
+
+  /** Forgets what was logged about a closed document. */
+  forget(uri: string): void {
+    for (const key of this.loggedFailures) if (key.startsWith(`${uri}\0`)) this.loggedFailures.delete(key);
+    this.toldTooLarge.delete(uri);
+  }
+
+  private logOnce(key: string, message: string): void {
+    if (this.loggedFailures.has(key)) return;
+    this.loggedFailures.add(key);
+    this.reporter.logError(message);
+  }
+}
+
+/** The project's selection with the editor's severities on top: the editor decides how loud a rule is, or turns it off. */
+function editorSelection(project: RuleSelection, settings: CorolintSettings): RuleSelection {
+  if (Object.keys(settings.rules).length === 0) return project;
+  return { ...project, severity: { ...project.severity, ...settings.rules } };
+}
+
+/** Whether a text is over the CLI's 10 MB limit in UTF-8, without encoding small texts. */
+function isTooLarge(text: string): boolean {
+  // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+  if (text.length * 3 <= MAX_FILE_BYTES) return false;
+  return text.length > MAX_FILE_BYTES || Buffer.byteLength(text, "utf8") > MAX_FILE_BYTES;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

@@ -1,0 +1,238 @@
+/**
+ * One client's session: what it can do (from `initialize`), the settings, project configurations,
+ * analyzer and linter built for it, and one method per thing the client can ask. `start-server.ts`
+ * maps LSP methods onto these methods and does nothing else.
+ */
+import {
+  CodeActionKind,
+  DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
+  ErrorCodes,
+  MessageType,
+  ResponseError,
+  ShowMessageNotification,
+  TextDocumentSyncKind,
+  type ApplyWorkspaceEditResult,
+  type CancellationToken,
+  type ClientCapabilities,
+  type CodeAction,
+  type CodeActionParams,
+  type Connection,
+  type DidChangeConfigurationParams,
+  type DidChangeWatchedFilesParams,
+  type DocumentDiagnosticParams,
+  type DocumentDiagnosticReport,
+  type ExecuteCommandParams,
+  type InitializeParams,
+  type InitializeResult,
+  type TextDocuments,
+  type WorkspaceFoldersChangeEvent,
+} from "vscode-languageserver/node";
+import type { TextDocument } from "vscode-languageserver-textdocument";
+import { VERSION } from "../cli/package-info";
+import { DocumentAnalyzer } from "./analysis";
+import { applyFixAll, provideCodeActions, resolveCodeAction, type CodeActionContext } from "./code-actions";
+import { DocumentLinter } from "./document-linter";
+import { uriBaseName, uriToFilePath } from "./file-uris";
+import { CONFIG_FILE_NAMES, ProjectConfigs } from "./project-config";
+import { ApplyFixAllCommand, FIX_ALL_KIND, SETTINGS_SECTION, type InitializationOptions } from "./protocol";
+import { SettingsStore } from "./settings";
+
+/** Quiet time after the last change before analysing, unless the client sets `debounceMs`. */
+export const DEFAULT_DEBOUNCE_MS = 150;
+
+/** The server's state for one client, created by `initialize`. */
+export class Session {
+  private readonly capabilities: ClientCapabilities;
+  private readonly options: { workspaceTrusted: boolean; debounceMs: number; settings: unknown };
+  private readonly settings: SettingsStore;
+  private readonly projects: ProjectConfigs;
+  private readonly analyzer: DocumentAnalyzer;
+  private readonly codeActionContext: CodeActionContext;
+  /** Schedules analyses and delivers diagnostics; the wiring forwards document events to it. */
+  readonly linter: DocumentLinter;
+  /** The client pulls diagnostics (`textDocument/diagnostic`) instead of receiving them. */
+  readonly pullDiagnostics: boolean;
+
+  constructor(
+    private readonly connection: Connection,
+    documents: TextDocuments<TextDocument>,
+    params: InitializeParams,
+  ) {
+    this.capabilities = params.capabilities ?? {};
+    this.options = readInitializationOptions(params.initializationOptions);
+    const workspace = this.capabilities.workspace;
+    this.pullDiagnostics = this.capabilities.textDocument?.diagnostic !== undefined;
+
+    // The `window/showMessage` notification, not vscode-languageserver's showWarningMessage: that one is
+    // a request (`window/showMessageRequest`) some clients do not answer, and there is nothing to ask.
+    const warn = (message: string): void => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message });
+    this.settings = new SettingsStore(
+      workspace?.configuration === true ? (uri) => connection.workspace.getConfiguration({ scopeUri: uri, section: SETTINGS_SECTION }) : null,
+      warn,
+    );
+    if (this.options.settings !== undefined) this.settings.setPushed(this.options.settings);
+    this.projects = new ProjectConfigs(this.options.workspaceTrusted, warn);
+    this.projects.setWorkspaceFolders(workspaceFolderPaths(params));
+    this.analyzer = new DocumentAnalyzer(this.settings, this.projects, {
+      logError: (message) => connection.console.error(message),
+      notify: (message) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Info, message }),
+    });
+    this.codeActionContext = {
+      documents,
+      analyzer: this.analyzer,
+      documentChanges: workspace?.workspaceEdit?.documentChanges === true,
+      resolveEdits: this.capabilities.textDocument?.codeAction?.resolveSupport?.properties.includes("edit") === true,
+    };
+    const refreshSupported = workspace?.diagnostics?.refreshSupport === true;
+    this.linter = new DocumentLinter({
+      documents,
+      analyzer: this.analyzer,
+      settingsOf: (uri) => this.settings.get(uri),
+      debounceMs: this.options.debounceMs,
+      pull: this.pullDiagnostics,
+      publish: (diagnostics) => void connection.sendDiagnostics(diagnostics),
+      refresh: () => {
+        if (refreshSupported) void connection.languages.diagnostics.refresh();
+      },
+      logError: (message) => connection.console.error(message),
+    });
+  }
+
+  /** Whether the client reports workspace folder changes. */
+  get supportsWorkspaceFolders(): boolean {
+    return this.capabilities.workspace?.workspaceFolders === true;
+  }
+
+  /** The answer to `initialize`. */
+  initializeResult(): InitializeResult {
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+        codeActionProvider: {
+          codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.SourceFixAll, FIX_ALL_KIND],
+          resolveProvider: true,
+        },
+        executeCommandProvider: { commands: [ApplyFixAllCommand.id] },
+        ...(this.pullDiagnostics
+          ? { diagnosticProvider: { identifier: "corolint", interFileDependencies: false, workspaceDiagnostics: false } }
+          : {}),
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      },
+      serverInfo: { name: "corolint", version: VERSION },
+    };
+  }
+
+  /** `initialized`: registers for settings and configuration-file changes where the client allows it. */
+  async initialized(): Promise<void> {
+    const workspace = this.capabilities.workspace;
+    const registrations: Promise<unknown>[] = [];
+    if (workspace?.didChangeConfiguration?.dynamicRegistration === true) {
+      registrations.push(this.connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION }));
+    }
+    // An untrusted workspace's configuration files are never read, so their changes do not matter.
+    if (this.options.workspaceTrusted && workspace?.didChangeWatchedFiles?.dynamicRegistration === true) {
+      registrations.push(
+        this.connection.client.register(DidChangeWatchedFilesNotification.type, {
+          watchers: CONFIG_FILE_NAMES.map((name) => ({ globPattern: `**/${name}` })),
+        }),
+      );
+    }
+    const results = await Promise.allSettled(registrations);
+    for (const result of results) {
+      if (result.status === "rejected") this.connection.console.warn(`corolint: a registration failed: ${String(result.reason)}`);
+    }
+  }
+
+  /** `workspace/didChangeConfiguration`: settings are pulled again, or taken from the notification. */
+  configurationChanged(params: DidChangeConfigurationParams): void {
+    if (this.capabilities.workspace?.configuration === true) this.settings.clear();
+    else this.settings.setPushed(readSection(params.settings));
+    // Also the way to reload project configuration in clients that cannot watch files.
+    this.projects.clear();
+    this.linter.reanalyzeAll();
+  }
+
+  /** `workspace/didChangeWatchedFiles`: a pyproject.toml or corolint.json changed. */
+  watchedFilesChanged(params: DidChangeWatchedFilesParams): void {
+    const relevant = params.changes.some((change) => CONFIG_FILE_NAMES.includes(uriBaseName(change.uri)));
+    if (!relevant) return;
+    this.projects.clear();
+    this.linter.reanalyzeAll();
+  }
+
+  /** `workspace/didChangeWorkspaceFolders`. */
+  workspaceFoldersChanged(event: WorkspaceFoldersChangeEvent): void {
+    const paths = (folders: { uri: string }[]) => folders.map((folder) => uriToFilePath(folder.uri)).filter((path): path is string => path !== null);
+    this.projects.changeWorkspaceFolders(paths(event.added), paths(event.removed));
+    this.projects.clear();
+    this.linter.reanalyzeAll();
+  }
+
+  /** `textDocument/codeAction`. */
+  codeActions(params: CodeActionParams): Promise<CodeAction[]> {
+    return provideCodeActions(params, this.codeActionContext);
+  }
+
+  /** `codeAction/resolve`. */
+  resolveCodeAction(action: CodeAction): Promise<CodeAction> {
+    return resolveCodeAction(action, this.codeActionContext);
+  }
+
+  /** `workspace/executeCommand`. */
+  executeCommand(params: ExecuteCommandParams): Promise<ApplyWorkspaceEditResult | null> {
+    if (params.command !== ApplyFixAllCommand.id) {
+      throw new ResponseError(ErrorCodes.InvalidParams, `Unknown command "${params.command}" (corolint has ${ApplyFixAllCommand.id}).`);
+    }
+    const [uri, version] = readApplyFixAllArguments(params.arguments ?? []);
+    return applyFixAll(uri, version, this.codeActionContext, (label, edit) => this.connection.workspace.applyEdit({ label, edit }));
+  }
+
+  /** `textDocument/diagnostic`. */
+  pull(params: DocumentDiagnosticParams, token: CancellationToken): Promise<DocumentDiagnosticReport> {
+    return this.linter.pull(params.textDocument.uri, params.previousResultId, token);
+  }
+
+  /** `shutdown`: nothing more is analysed. */
+  shutdown(): void {
+    this.linter.dispose();
+  }
+}
+
+function readInitializationOptions(raw: unknown): { workspaceTrusted: boolean; debounceMs: number; settings: unknown } {
+  const options: InitializationOptions = typeof raw === "object" && raw !== null ? (raw as InitializationOptions) : {};
+  const debounce = options.debounceMs;
+  return {
+    // Only an explicit false distrusts: clients that know nothing of trust (Neovim, Helix) run in trusted folders.
+    workspaceTrusted: options.workspaceTrusted !== false,
+    debounceMs: typeof debounce === "number" && Number.isFinite(debounce) && debounce >= 0 ? debounce : DEFAULT_DEBOUNCE_MS,
+    settings: options.settings,
+  };
+}
+
+/** The workspace folders of `initialize` as paths: `workspaceFolders`, else the older `rootUri`/`rootPath`. */
+function workspaceFolderPaths(params: InitializeParams): string[] {
+  const uris = params.workspaceFolders?.map((folder) => folder.uri) ?? (params.rootUri ? [params.rootUri] : []);
+  const paths = uris.map(uriToFilePath).filter((path): path is string => path !== null);
+  if (paths.length === 0 && typeof params.rootPath === "string" && params.rootPath !== "") paths.push(params.rootPath);
+  return paths;
+}
+
+/** `settings.corolint` of a `didChangeConfiguration` that carries settings, whole or as the section. */
+function readSection(settings: unknown): unknown {
+  if (typeof settings !== "object" || settings === null) return undefined;
+  return SETTINGS_SECTION in settings ? (settings as Record<string, unknown>)[SETTINGS_SECTION] : undefined;
+}
+
+/** `[uri, version?]` or `[{uri, version?}]`; anything else is invalid. */
+function readApplyFixAllArguments(args: unknown[]): [string, number | undefined] {
+  const [first, second] = args;
+  if (typeof first === "string" && (second === undefined || typeof second === "number")) return [first, second];
+  if (typeof first === "object" && first !== null) {
+    const { uri, version } = first as { uri?: unknown; version?: unknown };
+    if (typeof uri === "string" && (version === undefined || version === null || typeof version === "number")) {
+      return [uri, typeof version === "number" ? version : undefined];
+    }
+  }
+  throw new ResponseError(ErrorCodes.InvalidParams, `${ApplyFixAllCommand.id} expects [uri, version?] as arguments.`);
+}
