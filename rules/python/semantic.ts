@@ -459,6 +459,10 @@ export class PythonModel {
   private markGreenlets(): void {
     if (this.contextsReady) return;
     this.contextsReady = true;
+    // Resolving every call of a large file is not free: only modules that import a greenlet library
+    // can spawn greenlets.
+    const greenletLibraries = new Set(["gevent", "eventlet", "greenlet"]);
+    if (!this.imports.some((site) => site.modules.some((m) => greenletLibraries.has(m.split(".")[0])))) return;
     for (const site of this.calls) {
       const callee = this.callee(site.node, site.scope);
       if (callee === null || !(callee in greenletSpawners)) continue;
