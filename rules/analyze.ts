@@ -1,6 +1,7 @@
 import type { Report, Rule } from "./rule";
 import type { AnalysisOptions, AnalysisResult, AnalyzeRequest, Finding, Language, RuleSelection, Severity } from "./types";
 import { defaultAnalysisOptions } from "./types";
+import type { IncrementalParser } from "./incremental";
 import { initPythonParser, parsePython, type GrammarFiles } from "./python/parser";
 import { rangeOf } from "./python/fix-helpers";
 import { PythonModel } from "./python/semantic";
@@ -70,13 +71,15 @@ function runRule(rule: Rule, severity: Severity, model: PythonModel, request: An
 
 /**
  * Analyses one file. Pure apart from the parser loaded by `initCore`: no file or process I/O.
+ * With `parser` (one per open document) the file is re-parsed incrementally.
  * A rule that throws is isolated: its error is returned in `ruleErrors` and the others still report.
  */
-export function analyzeSource(request: AnalyzeRequest): AnalysisResult {
+export function analyzeSource(request: AnalyzeRequest, parser?: IncrementalParser): AnalysisResult {
   const options = resolveOptions(request.options);
   const findings: Finding[] = [];
   const ruleErrors: AnalysisResult["ruleErrors"] = [];
-  const tree = parsePython(request.source);
+  // An editor passes the document's parser, which keeps (and owns) the tree between edits.
+  const tree = parser ? parser.parse(request.source) : parsePython(request.source);
   try {
     const model = new PythonModel(tree, request.source, options.extraAsyncDecorators);
     for (const rule of rules) {
@@ -106,7 +109,7 @@ export function analyzeSource(request: AnalyzeRequest): AnalysisResult {
     kept.sort(compareFindings);
     return { findings: kept, ruleErrors };
   } finally {
-    tree.delete();
+    if (!parser) tree.delete();
   }
 }
 

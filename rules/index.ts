@@ -10,3 +10,4 @@ export { rules, ruleById } from "./registry";
 export { suppressionFix } from "./suppression";
 export { fixAll, type FixAllResult } from "./fix";
 export { applyFixes, type AppliedFixes } from "./edits";
+export { IncrementalParser } from "./incremental";

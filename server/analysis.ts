@@ -4,7 +4,7 @@
  * CLI would for the file (project configuration merged with the editor's rule severities), and
  * reports rule failures without letting them hide the other rules' findings.
  */
-import { analyzeSource, fixAll, languageForPath, type AnalyzeRequest, type Finding, type RuleSelection } from "../rules/index";
+import { analyzeSource, fixAll, IncrementalParser, languageForPath, type AnalyzeRequest, type Finding, type RuleSelection } from "../rules/index";
 import { MAX_FILE_BYTES } from "../cli/read-source";
 import { uriBaseName, uriToFilePath } from "./file-uris";
 import type { ProjectConfigs } from "./project-config";
@@ -48,6 +48,8 @@ export class DocumentAnalyzer {
   private readonly loggedFailures = new Set<string>();
   /** Documents already told that they are too large. */
   private readonly toldTooLarge = new Set<string>();
+  /** One incremental parser per open document: an edit re-parses only what it touched. */
+  private readonly parsers = new Map<string, IncrementalParser>();
 
   constructor(
     private readonly settings: SettingsStore,
@@ -89,7 +91,12 @@ export class DocumentAnalyzer {
   /** Analyses `text` with a prepared request. Synchronous; never throws (failures are logged, findings kept). */
   analyze(uri: string, text: string, request: Omit<AnalyzeRequest, "source">): Finding[] {
     try {
-      const result = analyzeSource({ ...request, source: text });
+      let parser = this.parsers.get(uri);
+      if (!parser) {
+        parser = new IncrementalParser();
+        this.parsers.set(uri, parser);
+      }
+      const result = analyzeSource({ ...request, source: text }, parser);
       for (const failure of result.ruleErrors) {
         this.logOnce(`${uri}\0${failure.rule}`, `corolint: rule ${failure.rule} failed on ${request.path}; its findings there are missing: ${failure.message}`);
       }
@@ -111,8 +118,10 @@ export class DocumentAnalyzer {
     }
   }
 
-  /** Forgets what was logged about a closed document. */
+  /** Forgets a closed document: what was logged about it, and its syntax tree. */
   forget(uri: string): void {
+    this.parsers.get(uri)?.dispose();
+    this.parsers.delete(uri);
     for (const key of this.loggedFailures) if (key.startsWith(`${uri}\0`)) this.loggedFailures.delete(key);
     this.toldTooLarge.delete(uri);
   }

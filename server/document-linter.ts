@@ -98,6 +98,7 @@ export class DocumentLinter {
     this.published.delete(uri);
     this.savedVersions.delete(uri);
     this.reports.delete(uri);
+    this.options.analyzer.forget(uri);
     if (!this.options.pull) this.options.publish({ uri, diagnostics: [] });
   }
 

@@ -26,10 +26,13 @@ export function initPythonParser(grammar: GrammarFiles): Promise<void> {
   return loading;
 }
 
-/** Parses Python source; the caller must `delete()` the tree when done (it lives in WASM memory). */
-export function parsePython(source: string): Tree {
+/**
+ * Parses Python source; the caller must `delete()` the tree when done (it lives in WASM memory).
+ * With `oldTree` (already `edit()`ed to match `source`), tree-sitter reuses its unchanged parts.
+ */
+export function parsePython(source: string, oldTree?: Tree): Tree {
   if (!pythonParser) throw new Error("corolint: initCore() must be awaited before analysing Python");
-  const tree = pythonParser.parse(source);
+  const tree = pythonParser.parse(source, oldTree);
   if (!tree) throw new Error("corolint: the Python parser returned no tree");
   return tree;
 }
