@@ -46,9 +46,8 @@ export const danglingTask: Rule = {
   },
   mightApply: (source) => /create_task|ensure_future/.test(source),
   checkPython({ model, report }) {
-    for (const site of model.expressionStatements) {
-      const call = site.node.firstNamedChild;
-      if (call?.type !== "call") continue;
+    for (const site of model.statementCalls) {
+      const call = site.node;
       const callee = model.callee(call, site.scope);
       if (!callee || !taskFactories.has(callee)) continue;
       const shown = callee.startsWith("asyncio.AbstractEventLoop.") ? "loop.create_task" : callee;

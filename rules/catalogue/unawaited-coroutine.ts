@@ -74,9 +74,8 @@ export const unawaitedCoroutine: Rule = {
     return ["asyncio", "trio", "anyio", "aiohttp"].some((m) => modules.has(m));
   },
   checkPython({ model, report }) {
-    for (const site of model.expressionStatements) {
-      const call = site.node.firstNamedChild;
-      if (call?.type !== "call") continue;
+    for (const site of model.statementCalls) {
+      const call = site.node;
       const fn = call.childForFieldName("function");
       if (!fn) continue;
       const local = model.resolveFunction(fn, site.scope);

@@ -174,8 +174,7 @@ const maxResolutionDepth = 12;
 const modelledTypes = [
   "function_definition", "lambda", "class_definition", ...comprehensionTypes, "import_statement",
   "import_from_statement", "future_import_statement", "assignment", "augmented_assignment", "named_expression",
-  "for_statement", "for_in_clause", "with_item", "as_pattern", "global_statement", "call", "expression_statement",
-  "while_statement",
+  "for_statement", "for_in_clause", "with_item", "as_pattern", "global_statement", "call", "while_statement",
 ];
 
 const queries = new WeakMap<object, Query>();
@@ -184,7 +183,11 @@ const queries = new WeakMap<object, Query>();
 function modelQuery(tree: Tree): Query {
   let query = queries.get(tree.language);
   if (!query) {
-    query = new Query(tree.language, `[${modelledTypes.map((t) => `(${t})`).join(" ")}] @node`);
+    // Each capture is named after its node type, so the build reads the name instead of asking each
+    // node for its type; a call that is a whole statement is captured a second time by itself.
+    const patterns = modelledTypes.map((type) => `(${type}) @${type}`);
+    patterns.push("(expression_statement . (call) @statement_call .)");
+    query = new Query(tree.language, patterns.join("\n"));
     queries.set(tree.language, query);
   }
   return query;
@@ -213,7 +216,8 @@ export class PythonModel {
   readonly functions: FunctionInfo[] = [];
   readonly classes: ClassInfo[] = [];
   readonly calls: Site[] = [];
-  readonly expressionStatements: Site[] = [];
+  /** Calls that are a whole expression statement (`save(x)`, `asyncio.create_task(job())`). */
+  readonly statementCalls: Site[] = [];
   readonly whileLoops: Site[] = [];
   readonly imports: ImportSite[] = [];
   /** Attribute targets of assignments (`socket.socket = ...`), at any depth. */
@@ -500,24 +504,24 @@ export class PythonModel {
   private build(): void {
     const moduleContext: WalkContext = { scope: this.moduleScope, func: null, cls: null };
     const open: OpenDefinition[] = [];
-    for (const { node } of modelQuery(this.tree).captures(this.root)) {
+    for (const { node, name } of modelQuery(this.tree).captures(this.root)) {
       const start = node.startIndex;
       while (open.length > 0 && start >= open[open.length - 1].end) open.pop();
       const top = open[open.length - 1];
       // Decorators, parameter defaults and base classes sit before the body and run outside it.
       const context = !top ? moduleContext : start < top.bodyStart ? top.outside : top.inside;
-      const definition = this.define(node, context);
+      const definition = this.define(node, name, context);
       if (definition) open.push(definition);
-      else this.record(node, context.scope, context.func);
+      else this.record(node, name, context.scope, context.func);
     }
   }
 
   /** Functions, lambdas, classes and comprehensions open a scope; returns it as an open definition. */
-  private define(node: Node, context: WalkContext): OpenDefinition | null {
-    switch (node.type) {
+  private define(node: Node, type: string, context: WalkContext): OpenDefinition | null {
+    switch (type) {
       case "function_definition":
       case "lambda": {
-        const info = this.defineFunction(node, context);
+        const info = this.defineFunction(node, type === "lambda", context);
         const body = node.childForFieldName("body");
         return {
           end: node.endIndex,
@@ -537,7 +541,7 @@ export class PythonModel {
         };
       }
       default:
-        if (!comprehensionTypes.has(node.type)) return null;
+        if (!comprehensionTypes.has(type)) return null;
         return {
           end: node.endIndex,
           bodyStart: node.startIndex,
@@ -548,8 +552,8 @@ export class PythonModel {
   }
 
   /** Records what a node means for the model (bindings, sites); the walk visits its children. */
-  private record(node: Node, scope: Scope, func: FunctionInfo | null): void {
-    switch (node.type) {
+  private record(node: Node, type: string, scope: Scope, func: FunctionInfo | null): void {
+    switch (type) {
       case "import_statement":
       case "import_from_statement":
       case "future_import_statement":
@@ -594,8 +598,8 @@ export class PythonModel {
       case "call":
         this.calls.push({ node, scope, func });
         return;
-      case "expression_statement":
-        this.expressionStatements.push({ node, scope, func });
+      case "statement_call":
+        this.statementCalls.push({ node, scope, func });
         return;
       case "while_statement":
         this.whileLoops.push({ node, scope, func });
@@ -603,8 +607,7 @@ export class PythonModel {
     }
   }
 
-  private defineFunction(node: Node, context: WalkContext): FunctionInfo {
-    const isLambda = node.type === "lambda";
+  private defineFunction(node: Node, isLambda: boolean, context: WalkContext): FunctionInfo {
     const name = isLambda ? "" : (node.childForFieldName("name")?.text ?? "");
     const decorators: Node[] = [];
     const parent = isLambda ? null : node.parent;
