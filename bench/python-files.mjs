@@ -1,7 +1,7 @@
 // The benchmark corpus: every .py file of this machine's Python standard library, site-packages and
 // __pycache__ left out, in a stable order. Shared by the runners so all of them see the same files.
 import { execFileSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 /** The standard library folder of the `python3` on PATH (override with COROLINT_BENCH_STDLIB). */
@@ -24,4 +24,17 @@ export function pythonFiles(root) {
   };
   walk(root);
   return files.sort();
+}
+
+/** The text of each readable corpus file, read as the loop goes (reading is part of every contender's work). */
+export function* pythonSources(root) {
+  for (const file of pythonFiles(root)) {
+    let source;
+    try {
+      source = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    yield source;
+  }
 }
