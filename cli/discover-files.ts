@@ -9,7 +9,6 @@ import {
   constants,
   existsSync,
   fstatSync,
-  lstatSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -20,6 +19,7 @@ import {
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { compileExclude } from "../rules/config";
+import { isSymlink } from "./read-source";
 import { languageForPath } from "../rules/index";
 
 /** Folders never worth walking into: version control data, installed packages, bytecode caches. */
@@ -75,7 +75,7 @@ class Walker {
       stats = statSync(path);
     } catch {
       // A dangling symlink named on the command line is still a named file: reading it reports why it is skipped.
-      if (existsAsLink(path)) this.addNamedFile(path);
+      if (isSymlink(path)) this.addNamedFile(path);
       else this.missing.push(path);
       return;
     }
@@ -218,13 +218,6 @@ function pointsToDirectory(path: string): boolean {
   }
 }
 
-function existsAsLink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
 
 /** `a\b` → `a/b`: every path corolint shows or matches uses `/`. */
 export function toPosix(path: string): string {

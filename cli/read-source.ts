@@ -83,7 +83,8 @@ function openFailureReason(absPath: string, error: unknown): string {
   }
 }
 
-function isSymlink(absPath: string): boolean {
+/** Whether `absPath` is itself a symbolic link (it may point nowhere). */
+export function isSymlink(absPath: string): boolean {
   try {
     return lstatSync(absPath).isSymbolicLink();
   } catch {

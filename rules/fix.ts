@@ -1,3 +1,4 @@
+import type { Node } from "web-tree-sitter";
 import { analyzeSource } from "./analyze";
 import { applyFixes } from "./edits";
 import { parsePython } from "./python/parser";
@@ -18,7 +19,7 @@ function syntaxErrorCount(text: string): number {
   try {
     if (!tree.rootNode.hasError) return 0;
     let count = 0;
-    const visit = (node: NonNullable<ReturnType<typeof tree.rootNode.child>>) => {
+    const visit = (node: Node) => {
       if (node.isError || node.isMissing) count += 1;
       for (const child of node.children) if (child && (child.hasError || child.isMissing)) visit(child);
     };

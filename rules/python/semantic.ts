@@ -222,7 +222,6 @@ export class PythonModel {
   readonly imports: ImportSite[] = [];
   /** Attribute targets of assignments (`socket.socket = ...`), at any depth. */
   readonly attributeAssignments: Site[] = [];
-  private readonly functionsByNode = new Map<number, FunctionInfo>();
   private readonly instanceTypes = new Map<number, string | null>();
   private readonly callees = new Map<number, string | null>();
   private readonly contexts = new Map<FunctionInfo, ContextKind>();
@@ -248,11 +247,6 @@ export class PythonModel {
     if (roots.has("trio")) return "trio";
     if (roots.has("anyio")) return "anyio";
     return "asyncio";
-  }
-
-  /** The function info for a `function_definition` or `lambda` node. */
-  functionFor(node: Node): FunctionInfo | undefined {
-    return this.functionsByNode.get(node.id);
   }
 
   /** Whether code directly inside `func` runs in a coroutine, a greenlet, or synchronously. */
@@ -630,7 +624,6 @@ export class PythonModel {
       spawnedAsGreenlet: false,
     };
     this.functions.push(info);
-    this.functionsByNode.set(node.id, info);
     if (!isLambda) {
       context.scope.bind(name, { kind: "def", node, func: info });
       context.cls?.methods.set(name, info);
