@@ -1,3 +1,4 @@
+import type { Node } from "web-tree-sitter";
 import type { Report, Rule } from "./rule";
 import type { AnalysisOptions, AnalysisResult, AnalyzeRequest, Finding, Language, RuleSelection, Severity } from "./types";
 import { defaultAnalysisOptions } from "./types";
@@ -21,7 +22,7 @@ export function languageForPath(path: string): Language | null {
   return /\.pyi?$/.test(path) ? "python" : null;
 }
 
-function resolveOptions(partial: AnalyzeRequest["options"]): AnalysisOptions {
+export function resolveOptions(partial: AnalyzeRequest["options"]): AnalysisOptions {
   return { ...defaultAnalysisOptions, ...partial };
 }
 
@@ -76,41 +77,55 @@ function runRule(rule: Rule, severity: Severity, model: PythonModel, request: An
  */
 export function analyzeSource(request: AnalyzeRequest, parser?: IncrementalParser): AnalysisResult {
   const options = resolveOptions(request.options);
-  const findings: Finding[] = [];
-  const ruleErrors: AnalysisResult["ruleErrors"] = [];
   // An editor passes the document's parser, which keeps (and owns) the tree between edits.
   const tree = parser ? parser.parse(request.source) : parsePython(request.source);
   try {
     const model = new PythonModel(tree, request.source, options.extraAsyncDecorators);
-    for (const rule of rules) {
-      const severity = effectiveSeverity(rule.id, rule.defaultSeverity, request.rules);
-      if (severity === null) continue;
-      try {
-        runRule(rule, severity, model, request, options, findings);
-      } catch (error) {
-        ruleErrors.push({ rule: rule.id, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      }
-    }
-    const syntaxSeverity = effectiveSeverity(SYNTAX_ERROR, "error", request.rules);
-    const broken = syntaxSeverity ? model.firstSyntaxError() : null;
-    if (broken && syntaxSeverity) {
-      const what = broken.isMissing ? `missing \`${broken.type}\`` : "invalid syntax";
-      findings.push({
-        rule: SYNTAX_ERROR,
-        severity: syntaxSeverity,
-        message: `Syntax error (${what}): corolint analysed the rest of the file, but code around here may be missed`,
-        range: rangeOf(broken),
-      });
-    }
-    // Only files that mention a suppression pay for collecting comments.
-    const mayHaveSuppressions = findings.length > 0 && /corolint:|noqa/i.test(request.source);
-    const suppressions = mayHaveSuppressions ? collectSuppressions(model.root) : null;
-    const kept = dedupe(suppressions ? findings.filter((finding) => !isSuppressed(finding, suppressions)) : findings);
-    kept.sort(compareFindings);
-    return { findings: kept, ruleErrors };
+    const { findings, ruleErrors } = runRules(model, request, options);
+    return { findings: finishFindings(findings, model.root, request.source), ruleErrors };
   } finally {
     if (!parser) tree.delete();
   }
+}
+
+/**
+ * Runs the selected rules over a model, and reports the first syntax error when the model covers
+ * the whole tree. The findings are raw: not yet filtered by suppressions, deduplicated or sorted.
+ */
+export function runRules(model: PythonModel, request: AnalyzeRequest, options: AnalysisOptions): AnalysisResult {
+  const findings: Finding[] = [];
+  const ruleErrors: AnalysisResult["ruleErrors"] = [];
+  for (const rule of rules) {
+    const severity = effectiveSeverity(rule.id, rule.defaultSeverity, request.rules);
+    if (severity === null) continue;
+    try {
+      runRule(rule, severity, model, request, options, findings);
+    } catch (error) {
+      ruleErrors.push({ rule: rule.id, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    }
+  }
+  const syntaxSeverity = effectiveSeverity(SYNTAX_ERROR, "error", request.rules);
+  const broken = syntaxSeverity ? model.firstSyntaxError() : null;
+  if (broken && syntaxSeverity) {
+    const what = broken.isMissing ? `missing \`${broken.type}\`` : "invalid syntax";
+    findings.push({
+      rule: SYNTAX_ERROR,
+      severity: syntaxSeverity,
+      message: `Syntax error (${what}): corolint analysed the rest of the file, but code around here may be missed`,
+      range: rangeOf(broken),
+    });
+  }
+  return { findings, ruleErrors };
+}
+
+/** Drops suppressed and duplicate findings and sorts the rest. Leaves the given findings untouched. */
+export function finishFindings(findings: readonly Finding[], root: Node, source: string): Finding[] {
+  // Only files that mention a suppression pay for collecting comments.
+  const mayHaveSuppressions = findings.length > 0 && /corolint:|noqa/i.test(source);
+  const suppressions = mayHaveSuppressions ? collectSuppressions(root) : null;
+  const kept = dedupe(suppressions ? findings.filter((finding) => !isSuppressed(finding, suppressions)) : findings);
+  kept.sort(compareFindings);
+  return kept;
 }
 
 function compareFindings(a: Finding, b: Finding): number {
@@ -122,7 +137,7 @@ function compareFindings(a: Finding, b: Finding): number {
 }
 
 /** One finding per rule and range: a call seen twice (say, as decorator and call) is reported once. */
-function dedupe(findings: Finding[]): Finding[] {
+function dedupe(findings: readonly Finding[]): Finding[] {
   const seen = new Set<string>();
   return findings.filter((f) => {
     const key = `${f.rule}:${f.range.start.line}:${f.range.start.column}:${f.range.end.line}:${f.range.end.column}`;

@@ -13,6 +13,28 @@ function pointAt(text: string, offset: number): Point {
 }
 
 /**
+ * One contiguous change between two texts: `old[start, oldEnd)` became `text[start, newEnd)` and
+ * everything around it is equal. Positions are zero-based rows and UTF-16 columns.
+ */
+export interface TextChange {
+  start: number;
+  oldEnd: number;
+  newEnd: number;
+  startPosition: Point;
+  oldEndPosition: Point;
+  newEndPosition: Point;
+}
+
+const noChange: TextChange = {
+  start: 0,
+  oldEnd: 0,
+  newEnd: 0,
+  startPosition: { row: 0, column: 0 },
+  oldEndPosition: { row: 0, column: 0 },
+  newEndPosition: { row: 0, column: 0 },
+};
+
+/**
  * Keeps the syntax tree of one open document between analyses, so an edit re-parses incrementally:
  * tree-sitter reuses the subtrees the edit did not touch. The edit is found by comparing the old and
  * new text (common prefix and suffix), so callers need not translate editor change events.
@@ -21,15 +43,21 @@ function pointAt(text: string, offset: number): Point {
 export class IncrementalParser {
   private tree: Tree | null = null;
   private text = "";
+  /** How the text of the last `parse` differs from the one before; null after a first parse. */
+  lastEdit: TextChange | null = null;
 
   /** The tree of `text`, owned by this parser: do not delete it, and do not use it after the next call. */
   parse(text: string): Tree {
     if (this.tree === null) {
       this.tree = parsePython(text);
       this.text = text;
+      this.lastEdit = null;
       return this.tree;
     }
-    if (text === this.text) return this.tree;
+    if (text === this.text) {
+      this.lastEdit = noChange;
+      return this.tree;
+    }
     const old = this.text;
     const shorter = Math.min(old.length, text.length);
     let prefix = 0;
@@ -41,16 +69,23 @@ export class IncrementalParser {
     ) {
       suffix += 1;
     }
-    const oldEnd = old.length - suffix;
-    const newEnd = text.length - suffix;
+    const change: TextChange = {
+      start: prefix,
+      oldEnd: old.length - suffix,
+      newEnd: text.length - suffix,
+      startPosition: pointAt(old, prefix),
+      oldEndPosition: pointAt(old, old.length - suffix),
+      newEndPosition: pointAt(text, text.length - suffix),
+    };
+    this.lastEdit = change;
     this.tree.edit(
       new Edit({
-        startIndex: prefix,
-        oldEndIndex: oldEnd,
-        newEndIndex: newEnd,
-        startPosition: pointAt(old, prefix),
-        oldEndPosition: pointAt(old, oldEnd),
-        newEndPosition: pointAt(text, newEnd),
+        startIndex: change.start,
+        oldEndIndex: change.oldEnd,
+        newEndIndex: change.newEnd,
+        startPosition: change.startPosition,
+        oldEndPosition: change.oldEndPosition,
+        newEndPosition: change.newEndPosition,
       }),
     );
     const next = parsePython(text, this.tree);
@@ -65,5 +100,6 @@ export class IncrementalParser {
     this.tree?.delete();
     this.tree = null;
     this.text = "";
+    this.lastEdit = null;
   }
 }

@@ -11,3 +11,4 @@ export { suppressionFix } from "./suppression";
 export { fixAll, type FixAllResult } from "./fix";
 export { applyFixes, type AppliedFixes } from "./edits";
 export { IncrementalParser } from "./incremental";
+export { IncrementalAnalyzer } from "./incremental-analysis";

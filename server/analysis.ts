@@ -4,7 +4,7 @@
  * CLI would for the file (project configuration merged with the editor's rule severities), and
  * reports rule failures without letting them hide the other rules' findings.
  */
-import { analyzeSource, fixAll, IncrementalParser, languageForPath, type AnalyzeRequest, type Finding, type RuleSelection } from "../rules/index";
+import { fixAll, IncrementalAnalyzer, languageForPath, type AnalyzeRequest, type Finding, type RuleSelection } from "../rules/index";
 import { MAX_FILE_BYTES } from "../cli/read-source";
 import { uriBaseName, uriToFilePath } from "./file-uris";
 import type { ProjectConfigs } from "./project-config";
@@ -48,8 +48,8 @@ export class DocumentAnalyzer {
   private readonly loggedFailures = new Set<string>();
   /** Documents already told that they are too large. */
   private readonly toldTooLarge = new Set<string>();
-  /** One incremental parser per open document: an edit re-parses only what it touched. */
-  private readonly parsers = new Map<string, IncrementalParser>();
+  /** One incremental analyzer per open document: an edit re-parses and re-analyses only what it touched. */
+  private readonly analyzers = new Map<string, IncrementalAnalyzer>();
 
   constructor(
     private readonly settings: SettingsStore,
@@ -91,12 +91,12 @@ export class DocumentAnalyzer {
   /** Analyses `text` with a prepared request. Synchronous; never throws (failures are logged, findings kept). */
   analyze(uri: string, text: string, request: Omit<AnalyzeRequest, "source">): Finding[] {
     try {
-      let parser = this.parsers.get(uri);
-      if (!parser) {
-        parser = new IncrementalParser();
-        this.parsers.set(uri, parser);
+      let analyzer = this.analyzers.get(uri);
+      if (!analyzer) {
+        analyzer = new IncrementalAnalyzer();
+        this.analyzers.set(uri, analyzer);
       }
-      const result = analyzeSource({ ...request, source: text }, parser);
+      const result = analyzer.analyze({ ...request, source: text });
       for (const failure of result.ruleErrors) {
         this.logOnce(`${uri}\0${failure.rule}`, `corolint: rule ${failure.rule} failed on ${request.path}; its findings there are missing: ${failure.message}`);
       }
@@ -118,10 +118,10 @@ export class DocumentAnalyzer {
     }
   }
 
-  /** Forgets a closed document: what was logged about it, and its syntax tree. */
+  /** Forgets a closed document: what was logged about it, its syntax tree and its kept findings. */
   forget(uri: string): void {
-    this.parsers.get(uri)?.dispose();
-    this.parsers.delete(uri);
+    this.analyzers.get(uri)?.dispose();
+    this.analyzers.delete(uri);
     for (const key of this.loggedFailures) if (key.startsWith(`${uri}\0`)) this.loggedFailures.delete(key);
     this.toldTooLarge.delete(uri);
   }

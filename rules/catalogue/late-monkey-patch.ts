@@ -1,5 +1,5 @@
 import type { Rule } from "../rule";
-import { patchFunctionKind } from "./monkey-patch";
+import { patchFunctionKind } from "../python/patch-functions";
 
 /** Modules whose early import is known to break gevent/eventlet patching, named first in messages. */
 const riskyModules = new Set(["ssl", "socket", "threading", "select", "time", "requests", "urllib3", "http", "urllib", "asyncio", "queue", "subprocess"]);

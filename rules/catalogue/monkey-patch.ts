@@ -1,14 +1,7 @@
 import type { Rule } from "../rule";
 import { stdlibModules } from "../python/stdlib-modules";
 import { importBindings } from "../python/triggers";
-
-/** Whether a qualified name is one of the process-wide patch functions of gevent, eventlet or nest_asyncio. */
-export function patchFunctionKind(qualifiedName: string): "gevent" | "eventlet" | "nest_asyncio" | null {
-  if (/^gevent\.monkey\.patch_\w+$/.test(qualifiedName)) return "gevent";
-  if (qualifiedName === "eventlet.monkey_patch" || qualifiedName === "eventlet.patcher.monkey_patch") return "eventlet";
-  if (qualifiedName === "nest_asyncio.apply") return "nest_asyncio";
-  return null;
-}
+import { patchFunctionKind } from "../python/patch-functions";
 
 /**
  * Standard-library attributes that exist to be assigned (documented hooks and settings): assigning them

@@ -4,7 +4,6 @@ import type { ContextKind, PythonModel, Scope } from "../python/semantic";
 import { isAsyncForm, someInSameFunction } from "../python/walk";
 import { mayHaveAsyncContext, mayHaveGreenletContext } from "../python/triggers";
 import { blockingFamily } from "./blocking-call";
-import { patchFunctionKind } from "./monkey-patch";
 
 /** Builtins and methods that read or build values and can neither yield nor change another object's state. */
 const pureBuiltins = new Set(["len", "print", "isinstance", "repr", "str", "int", "float", "bool", "abs", "min", "max", "sum", "range", "sorted", "list", "dict", "set", "tuple", "hash", "id", "type", "format", "round", "divmod", "pow", "any", "all", "enumerate", "zip", "iter", "next"]);
@@ -178,15 +177,6 @@ function bodyChanges(model: PythonModel, body: Node, scope: Scope, reads: Set<st
   });
 }
 
-/** Whether the module patches the standard library with gevent/eventlet (then stdlib I/O yields). */
-function isPatched(model: PythonModel): boolean {
-  return model.calls.some((site) => {
-    const callee = model.callee(site.node, site.scope);
-    const kind = callee ? patchFunctionKind(callee) : null;
-    return kind === "gevent" || kind === "eventlet";
-  });
-}
-
 /**
  * In a greenlet, any call may switch unless the model knows it cannot: builtins, pure methods, and
  * standard-library functions (unless the module patched them into cooperative versions).
@@ -249,7 +239,7 @@ export const nonYieldingLoop: Rule = {
       const condition = site.node.childForFieldName("condition");
       const body = site.node.childForFieldName("body");
       if (!condition || !body) continue;
-      patched ??= isPatched(model);
+      patched ??= model.patchesStdlib();
       if (hasCheckpoint(model, condition, site.scope, context, patched) || hasCheckpoint(model, body, site.scope, context, patched)) continue;
       const where = context === "greenlet" ? `greenlet \`${site.func?.name}\`` : `coroutine \`${site.func?.name}\``;
       const remedy =

@@ -1,4 +1,5 @@
 import { Query, type Node, type Tree } from "web-tree-sitter";
+import { patchesStdlibIntoGreenlets } from "./patch-functions";
 
 /**
  * The semantic model of one Python file: scopes and bindings, imports resolved to qualified names
@@ -93,6 +94,34 @@ export interface ImportSite extends Site {
   /** Full module names the statement imports (`from a.b import c` gives `a.b`). */
   modules: string[];
   isFuture: boolean;
+}
+
+/**
+ * What one part of a module (a top-level statement) contributes to the analysis of the other parts
+ * beyond its names: the modules it imports (they pick the framework and whether greenlets exist),
+ * the stdlib patch calls it makes, and the functions elsewhere it spawns as greenlets. An editor keeps
+ * these per statement so that an edit inside one function re-analyses only that function.
+ */
+export interface ModuleFacts {
+  /** Top-level package names of every module imported, sorted and unique. */
+  importRoots: string[];
+  /** Qualified names of the gevent/eventlet patch calls made, sorted and unique. */
+  stdlibPatches: string[];
+  /** Functions of other parts spawned as greenlets: `def:name` or `class:Class.method`, sorted and unique. */
+  spawned: string[];
+  /** Set when the part has something whose effect on other parts these facts cannot carry. */
+  opaque: boolean;
+}
+
+/**
+ * How to build a partial model. Parts are top-level statements in document order: a full part is
+ * modelled completely; an outlined part contributes only its definitions (the function or class and
+ * its methods, with their decorators and parameters), which is all other parts can see of it.
+ * `external` carries the facts of the outlined parts.
+ */
+export interface BuildPlan {
+  parts: { nodes: Node[]; outline: boolean }[];
+  external: ModuleFacts;
 }
 
 /** Builtin names that resolve to themselves when no binding shadows them. */
@@ -193,6 +222,23 @@ function modelQuery(tree: Tree): Query {
   return query;
 }
 
+/**
+ * What other top-level statements can see of a definition: the function, or the class and its
+ * methods. Captured as the model query would name them, without descending into bodies.
+ */
+function* outlineOf(node: Node): Iterable<{ node: Node; name: string }> {
+  const definition = node.type === "decorated_definition" ? node.childForFieldName("definition") : node;
+  if (definition?.type === "function_definition") {
+    yield { node: definition, name: "function_definition" };
+  } else if (definition?.type === "class_definition") {
+    yield { node: definition, name: "class_definition" };
+    for (const member of definition.childForFieldName("body")?.namedChildren ?? []) {
+      const method = member?.type === "decorated_definition" ? member.childForFieldName("definition") : member;
+      if (method?.type === "function_definition") yield { node: method, name: "function_definition" };
+    }
+  }
+}
+
 /** Where a node sits while the model is built. */
 interface WalkContext {
   scope: Scope;
@@ -227,11 +273,15 @@ export class PythonModel {
   private readonly contexts = new Map<FunctionInfo, ContextKind>();
   private readonly asyncDecorators: Set<string>;
   private contextsReady = false;
+  /** Greenlet spawn calls and the function each spawns, once `markGreenlets` ran. */
+  private readonly spawns: { call: Node; func: FunctionInfo }[] = [];
 
+  /** With a `plan`, builds a partial model (see `BuildPlan`); without, models the whole tree. */
   constructor(
     readonly tree: Tree,
     readonly source: string,
     extraAsyncDecorators: readonly string[] = [],
+    private readonly plan: BuildPlan | null = null,
   ) {
     this.root = tree.rootNode;
     this.asyncDecorators = new Set([...defaultAsyncDecorators, ...extraAsyncDecorators]);
@@ -243,10 +293,82 @@ export class PythonModel {
 
   /** The library this module's coroutines run on, judged from its imports. */
   get framework(): Framework {
-    const roots = new Set(this.imports.flatMap((site) => site.modules.map((m) => m.split(".")[0])));
+    const roots = this.importRoots();
     if (roots.has("trio")) return "trio";
     if (roots.has("anyio")) return "anyio";
     return "asyncio";
+  }
+
+  /** Top-level package names of every module the module imports, at any depth. */
+  private importRoots(): Set<string> {
+    const roots = new Set(this.imports.flatMap((site) => site.modules.map((m) => m.split(".")[0])));
+    for (const root of this.plan?.external.importRoots ?? []) roots.add(root);
+    return roots;
+  }
+
+  /** Whether the module patches the standard library with gevent/eventlet (then stdlib I/O yields). */
+  patchesStdlib(): boolean {
+    if (this.plan && this.plan.external.stdlibPatches.length > 0) return true;
+    return this.calls.some((site) => {
+      const callee = this.callee(site.node, site.scope);
+      return callee !== null && patchesStdlibIntoGreenlets(callee);
+    });
+  }
+
+  /**
+   * The facts (see `ModuleFacts`) of the modelled code in `[start, end)`, a run of whole top-level
+   * statements. Imports, calls and spawns are attributed by where they start.
+   */
+  factsWithin(start: number, end: number): ModuleFacts {
+    const inside = (node: Node) => node.startIndex >= start && node.startIndex < end;
+    const importRoots = new Set<string>();
+    let opaque = false;
+    for (const site of this.imports) {
+      if (!inside(site.node)) continue;
+      for (const module of site.modules) importRoots.add(module.split(".")[0]);
+      // Class-level imports count as imported-before-the-patch for late-monkey-patch, which an
+      // outline of the class does not show.
+      if (site.func === null && site.scope.kind === "class") opaque = true;
+    }
+    const stdlibPatches = new Set<string>();
+    for (const site of this.calls) {
+      if (!inside(site.node)) continue;
+      const callee = this.callee(site.node, site.scope);
+      if (callee !== null && patchesStdlibIntoGreenlets(callee)) stdlibPatches.add(callee);
+    }
+    this.markGreenlets();
+    const spawned = new Set<string>();
+    for (const { call, func } of this.spawns) {
+      if (!inside(call) || inside(func.node)) continue;
+      const key = this.functionKey(func);
+      if (key === null) opaque = true;
+      else spawned.add(key);
+    }
+    const sorted = (set: Set<string>) => [...set].sort();
+    return { importRoots: sorted(importRoots), stdlibPatches: sorted(stdlibPatches), spawned: sorted(spawned), opaque };
+  }
+
+  /**
+   * How another top-level statement can name `func`: a module-level `def` (resolved by name, the last
+   * definition winning) or a method of a module-level class (`Class.method`, the first such class).
+   */
+  private functionKey(func: FunctionInfo): string | null {
+    if (func.parent !== null || func.isLambda) return null;
+    if (func.classInfo === null) return func.outerScope === this.moduleScope ? `def:${func.name}` : null;
+    return func.classInfo.outerScope === this.moduleScope ? `class:${func.classInfo.name}.${func.name}` : null;
+  }
+
+  /** The function a `functionKey` names in this model, if any. */
+  private functionByKey(key: string): FunctionInfo | null {
+    const [kind, path] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
+    if (kind === "def") {
+      const bindings = this.moduleScope.bindings.get(path);
+      if (!bindings || bindings.some((b) => b.kind !== "def")) return null;
+      return bindings[bindings.length - 1].func ?? null;
+    }
+    const dot = path.indexOf(".");
+    const owner = this.moduleScope.bindings.get(path.slice(0, dot))?.find((b) => b.kind === "class")?.classInfo;
+    return owner?.methods.get(path.slice(dot + 1)) ?? null;
   }
 
   /** Whether code directly inside `func` runs in a coroutine, a greenlet, or synchronously. */
@@ -459,8 +581,12 @@ export class PythonModel {
     this.contextsReady = true;
     // Resolving every call of a large file is not free: only modules that import a greenlet library
     // can spawn greenlets.
-    const greenletLibraries = new Set(["gevent", "eventlet", "greenlet"]);
-    if (!this.imports.some((site) => site.modules.some((m) => greenletLibraries.has(m.split(".")[0])))) return;
+    const roots = this.importRoots();
+    if (!roots.has("gevent") && !roots.has("eventlet") && !roots.has("greenlet")) return;
+    for (const key of this.plan?.external.spawned ?? []) {
+      const func = this.functionByKey(key);
+      if (func) func.spawnedAsGreenlet = true;
+    }
     for (const site of this.calls) {
       const callee = this.callee(site.node, site.scope);
       if (callee === null || !(callee in greenletSpawners)) continue;
@@ -473,7 +599,9 @@ export class PythonModel {
       );
       if (runKeyword) target = runKeyword.childForFieldName("value");
       const func = target ? this.resolveFunction(target, site.scope) : null;
-      if (func) func.spawnedAsGreenlet = true;
+      if (!func) continue;
+      func.spawnedAsGreenlet = true;
+      this.spawns.push({ call: site.node, func });
     }
     for (const cls of this.classes) {
       const isGreenlet = cls.bases.some((base) => {
@@ -498,7 +626,7 @@ export class PythonModel {
   private build(): void {
     const moduleContext: WalkContext = { scope: this.moduleScope, func: null, cls: null };
     const open: OpenDefinition[] = [];
-    for (const { node, name } of modelQuery(this.tree).captures(this.root)) {
+    for (const { node, name } of this.modelledNodes()) {
       const start = node.startIndex;
       while (open.length > 0 && start >= open[open.length - 1].end) open.pop();
       const top = open[open.length - 1];
@@ -507,6 +635,21 @@ export class PythonModel {
       const definition = this.define(node, name, context);
       if (definition) open.push(definition);
       else this.record(node, name, context.scope, context.func);
+    }
+  }
+
+  /** The nodes to model, in document order, each with its capture name (see `modelQuery`). */
+  private *modelledNodes(): Iterable<{ node: Node; name: string }> {
+    const query = modelQuery(this.tree);
+    if (!this.plan) {
+      yield* query.captures(this.root);
+      return;
+    }
+    for (const part of this.plan.parts) {
+      for (const node of part.nodes) {
+        if (part.outline) yield* outlineOf(node);
+        else yield* query.captures(node);
+      }
     }
   }
 

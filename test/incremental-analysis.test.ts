@@ -1,0 +1,142 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { IncrementalAnalyzer, analyzeSource } from "../rules/index";
+import type { AnalyzeRequest } from "../rules/types";
+import { generateModule } from "../bench/lsp-bench.mjs";
+import { loadCore } from "./helpers/core";
+
+beforeAll(loadCore);
+
+/** A deterministic pseudo-random sequence, so a failure can be replayed. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
+function pythonFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith(".py"))
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+const repo = path.resolve(__dirname, "..");
+const corpus = [
+  ...pythonFilesUnder(path.join(repo, "test", "fixtures", "python")),
+  ...pythonFilesUnder(path.join(repo, "examples")),
+].map((file) => ({ name: path.relative(repo, file), text: readFileSync(file, "utf8") }));
+corpus.push({ name: "generated service (600 lines)", text: generateModule(600) });
+
+/**
+ * Lines an edit inserts, at the indentation of the line it goes before: ordinary statements, and the
+ * ones that reach other top-level statements (imports, spawns, patches, signatures).
+ */
+const insertions = [
+  "x = compute(1)",
+  "time.sleep(0.5)",
+  "requests.get(url)",
+  "await asyncio.sleep(0)",
+  "asyncio.create_task(job())",
+  "refresh()",
+  "import trio",
+  "import gevent",
+  "from gevent import monkey",
+  "monkey.patch_all()",
+  "gevent.spawn(worker)",
+  "gevent.spawn(Worker.run)",
+  "while True:\n    pass",
+  "async def helper():\n    return 1",
+  "def worker():\n    while True:\n        pass",
+  "",
+  "# corolint: ignore[blocking-call]",
+];
+
+/**
+ * One random edit: insert, delete or duplicate a line, or change a character. Most edits land in
+ * indented lines (function bodies), as most typing does.
+ */
+function randomEdit(text: string, next: () => number): string {
+  const lines = text.split("\n");
+  const indented = lines.flatMap((line, index) => (/^\s+\S/.test(line) ? [index] : []));
+  const at = indented.length > 0 && next() < 0.8 ? indented[Math.floor(next() * indented.length)] : Math.floor(next() * lines.length);
+  const indent = /^\s*/.exec(lines[at])?.[0] ?? "";
+  const choice = next();
+  if (choice < 0.45) {
+    const inserted = insertions[Math.floor(next() * insertions.length)].split("\n").map((line) => (line ? indent + line : line));
+    lines.splice(at, 0, ...inserted);
+  } else if (choice < 0.6) {
+    lines.splice(at, 1);
+  } else if (choice < 0.7) {
+    lines.splice(at, 0, lines[Math.floor(next() * lines.length)]);
+  } else {
+    const line = lines[at];
+    const column = Math.floor(next() * (line.length + 1));
+    const characters = ["a", "_", " ", "(", ")", ":", "1", "."];
+    lines[at] = next() < 0.5 && line.length > 0
+      ? line.slice(0, column) + line.slice(column + 1)
+      : line.slice(0, column) + characters[Math.floor(next() * characters.length)] + line.slice(column);
+  }
+  return lines.join("\n");
+}
+
+describe("IncrementalAnalyzer", () => {
+  it("gives exactly the findings of a whole-file analysis after every random edit", () => {
+    let partial = 0;
+    let total = 0;
+    for (const [fileIndex, file] of corpus.entries()) {
+      const next = random(1000 + fileIndex);
+      const analyzer = new IncrementalAnalyzer();
+      let text = file.text;
+      const request = (source: string): AnalyzeRequest => ({ path: "service.py", source });
+      analyzer.analyze(request(text));
+      for (let step = 0; step < 60; step += 1) {
+        // Every fifth text starts again from the original: random edits pile up into syntax errors.
+        text = step % 5 === 0 ? randomEdit(file.text, next) : randomEdit(text, next);
+        const incremental = analyzer.analyze(request(text));
+        const expected = analyzeSource(request(text));
+        total += 1;
+        if (analyzer.lastRun === "partial") partial += 1;
+        expect(incremental, `${file.name}, edit ${step}:\n${text}`).toEqual(expected);
+      }
+      analyzer.dispose();
+    }
+    // The comparison means something only if many edits took the partial path.
+    expect(partial / total).toBeGreaterThan(0.25);
+  });
+
+  it("re-analyses only the edited function for an edit inside its body, and all of it for a new import", () => {
+    const lines = generateModule(400).split("\n");
+    const analyzer = new IncrementalAnalyzer();
+    const request = (source: string): AnalyzeRequest => ({ path: "service.py", source });
+    const before = analyzer.analyze(request(lines.join("\n")));
+    expect(analyzer.lastRun).toBe("full");
+    const sleepLine = lines.findIndex((line) => line.includes("time.sleep(2**attempt)"));
+    lines.splice(sleepLine, 0, "            time.sleep(1)");
+    const body = analyzer.analyze(request(lines.join("\n")));
+    expect(analyzer.lastRun).toBe("partial");
+    expect(body.findings.length).toBe(before.findings.length + 1);
+    const added = body.findings.find((f) => f.range.start.line === sleepLine);
+    expect(added?.rule).toBe("blocking-call");
+    // Findings after the insertion moved down one line.
+    const lastBefore = before.findings[before.findings.length - 1];
+    const lastAfter = body.findings[body.findings.length - 1];
+    expect(lastAfter.range.start.line).toBe(lastBefore.range.start.line + 1);
+    lines.splice(sleepLine, 0, "            import trio");
+    analyzer.analyze(request(lines.join("\n")));
+    expect(analyzer.lastRun).toBe("full");
+    analyzer.dispose();
+  });
+
+  it("starts over with a whole-file analysis when the settings change", () => {
+    const text = generateModule(200);
+    const analyzer = new IncrementalAnalyzer();
+    analyzer.analyze({ path: "service.py", source: text });
+    const off = analyzer.analyze({ path: "service.py", source: text, rules: { ignore: ["blocking-call"] } });
+    expect(analyzer.lastRun).toBe("full");
+    expect(off.findings.some((f) => f.rule === "blocking-call")).toBe(false);
+    analyzer.dispose();
+  });
+});
