@@ -29,7 +29,7 @@ export class IncrementalAnalyzer {
     this.state = null;
     const tree = this.parser.parse(request.source);
     const edit = this.parser.lastEdit;
-    if (previous && edit && previous.key === key && !tree.rootNode.hasError) {
+    if (previous && edit && previous.key === key) {
       const result = this.analyzeEdit(previous, tree, edit, request, options);
       if (result) {
         this.lastRun = "partial";
@@ -50,8 +50,8 @@ export class IncrementalAnalyzer {
     const model = new PythonModel(tree, request.source, options.extraAsyncDecorators);
     const { findings, ruleErrors } = runRules(model, request, options);
     const result = { findings: finishFindings(findings, model.root, request.source), ruleErrors };
-    // Keep parts only for a clean run: a syntax error or a failing rule makes the next edit start over.
-    if (ruleErrors.length > 0 || tree.rootNode.hasError) return result;
+    // A failing rule makes the next edit start over.
+    if (ruleErrors.length > 0) return result;
     const parts = moduleParts(model.root);
     const byPart = findingsByPart(findings, parts);
     if (!byPart) return result;
@@ -92,6 +92,12 @@ export class IncrementalAnalyzer {
     const edited = parts.slice(before, parts.length - after);
     const replaced = oldParts.slice(before, oldParts.length - after);
     if (edited.length !== replaced.length) return null;
+    // A syntax error outside the edited parts may have changed how they parse: start over. (Errors
+    // inside them are fine: their syntax-error finding is theirs.)
+    if (tree.rootNode.hasError) {
+      const keptParts = [...parts.slice(0, before), ...parts.slice(parts.length - after)];
+      if (keptParts.some((part) => part.nodes.some((node) => node.hasError))) return null;
+    }
     const editedInterfaces = edited.map((part) => interfaceText(part, source));
     if (editedInterfaces.some((text, index) => text !== replaced[index].interface)) return null;
 

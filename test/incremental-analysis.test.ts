@@ -52,6 +52,10 @@ const insertions = [
   "def worker():\n    while True:\n        pass",
   "",
   "# corolint: ignore[blocking-call]",
+  // Syntax errors tree-sitter confines to the statement they are in.
+  "x = 1)",
+  "y = :",
+  "session.",
 ];
 
 /**
@@ -105,6 +109,32 @@ describe("IncrementalAnalyzer", () => {
     }
     // The comparison means something only if many edits took the partial path.
     expect(partial / total).toBeGreaterThan(0.25);
+  });
+
+  it("follows a line typed key by key into a function body, half-typed (broken) states included", () => {
+    const lines = generateModule(800).split("\n");
+    const at = lines.findIndex((line) => line.includes("prices = await load_prices(")) + 1;
+    const typed = "        reply = requests.get(url, params={'sku': [1, 2]}, timeout=5)";
+    lines.splice(at, 0, "");
+    const analyzer = new IncrementalAnalyzer();
+    const request = (): AnalyzeRequest => ({ path: "service.py", source: lines.join("\n") });
+    analyzer.analyze(request());
+    let partial = 0;
+    let partialWithSyntaxError = 0;
+    for (let length = 1; length <= typed.length; length += 1) {
+      lines[at] = typed.slice(0, length);
+      const result = analyzer.analyze(request());
+      expect(result, typed.slice(0, length)).toEqual(analyzeSource(request()));
+      if (analyzer.lastRun !== "partial") continue;
+      partial += 1;
+      if (result.findings.some((f) => f.rule === "syntax-error")) partialWithSyntaxError += 1;
+    }
+    // Most keystrokes stay inside the function, broken or not; the finished line is a new finding.
+    expect(partial).toBeGreaterThan(typed.length * 0.8);
+    expect(partialWithSyntaxError).toBeGreaterThan(10);
+    const finished = analyzer.analyze(request());
+    expect(finished.findings.some((f) => f.rule === "blocking-call" && f.range.start.line === at)).toBe(true);
+    analyzer.dispose();
   });
 
   it("re-analyses only the edited function for an edit inside its body, and all of it for a new import", () => {
