@@ -8,6 +8,8 @@ import { rangeOf } from "./python/fix-helpers";
 import { PythonModel } from "./python/semantic";
 import { rules } from "./registry";
 import { collectSuppressions, isSuppressed } from "./suppression";
+import { analyzeTypeScript, collectTypeScriptSuppressions } from "./typescript/analyze";
+import { TypeScriptWorkspace } from "./typescript/workspace";
 
 /** The id of the finding the engine reports where the parser met invalid syntax. Not a catalogue rule. */
 export const SYNTAX_ERROR = "syntax-error";
@@ -19,8 +21,14 @@ export async function initCore(grammar: GrammarFiles): Promise<void> {
 
 /** The language corolint analyses a file as, from its extension; null for files it does not read. */
 export function languageForPath(path: string): Language | null {
-  return /\.pyi?$/.test(path) ? "python" : null;
+  if (/\.pyi?$/.test(path)) return "python";
+  // Declaration files hold no code that runs.
+  if (/\.d\.[cm]?ts$/.test(path)) return null;
+  return /\.([cm]?[jt]s|[jt]sx)$/.test(path) ? "typescript" : null;
 }
+
+/** The TypeScript workspace of this thread when the caller brings none (tests, one-off analyses). */
+let defaultWorkspace: TypeScriptWorkspace | null = null;
 
 export function resolveOptions(partial: AnalyzeRequest["options"]): AnalysisOptions {
   return { ...defaultAnalysisOptions, ...partial };
@@ -47,9 +55,12 @@ export function mightHoldFinding(
   path = "",
 ): boolean {
   const resolved = resolveOptions(options);
-  return rules.some(
-    (rule) => effectiveSeverity(rule.id, rule.defaultSeverity, selection) !== null && rule.mightApply(source, resolved, path),
-  );
+  const language = languageForPath(path) ?? "python";
+  return rules.some((rule) => {
+    if (!rule.languages.includes(language) || effectiveSeverity(rule.id, rule.defaultSeverity, selection) === null) return false;
+    if (language === "python") return rule.mightApply(source, resolved, path);
+    return rule.mightApplyTypeScript?.(source, resolved, path) ?? true;
+  });
 }
 
 function runRule(rule: Rule, severity: Severity, model: PythonModel, request: AnalyzeRequest, options: AnalysisOptions, findings: Finding[]): void {
@@ -75,8 +86,11 @@ function runRule(rule: Rule, severity: Severity, model: PythonModel, request: An
  * With `parser` (one per open document) the file is re-parsed incrementally.
  * A rule that throws is isolated: its error is returned in `ruleErrors` and the others still report.
  */
-export function analyzeSource(request: AnalyzeRequest, parser?: IncrementalParser): AnalysisResult {
+export function analyzeSource(request: AnalyzeRequest, parser?: IncrementalParser, typescript?: TypeScriptWorkspace): AnalysisResult {
   const options = resolveOptions(request.options);
+  if (languageForPath(request.path) === "typescript") {
+    return analyzeTypeScriptSource(request, options, typescript ?? (defaultWorkspace ??= new TypeScriptWorkspace()));
+  }
   // An editor passes the document's parser, which keeps (and owns) the tree between edits.
   const tree = parser ? parser.parse(request.source) : parsePython(request.source);
   try {
@@ -88,6 +102,19 @@ export function analyzeSource(request: AnalyzeRequest, parser?: IncrementalParse
   }
 }
 
+function analyzeTypeScriptSource(request: AnalyzeRequest, options: AnalysisOptions, workspace: TypeScriptWorkspace): AnalysisResult {
+  const selected = rules.flatMap((rule) => {
+    const severity = rule.checkTypeScript && rule.languages.includes("typescript") ? effectiveSeverity(rule.id, rule.defaultSeverity, request.rules) : null;
+    return severity ? [{ rule, severity }] : [];
+  });
+  const syntaxSeverity = effectiveSeverity(SYNTAX_ERROR, "error", request.rules);
+  const { findings, ruleErrors, sourceFile } = analyzeTypeScript(request, options, selected, syntaxSeverity, workspace);
+  const suppressions = findings.length > 0 ? collectTypeScriptSuppressions(sourceFile) : null;
+  const kept = dedupe(suppressions ? findings.filter((finding) => !isSuppressed(finding, suppressions)) : findings);
+  kept.sort(compareFindings);
+  return { findings: kept, ruleErrors };
+}
+
 /**
  * Runs the selected rules over a model, and reports the first syntax error when the model covers
  * the whole tree. The findings are raw: not yet filtered by suppressions, deduplicated or sorted.
@@ -96,7 +123,7 @@ export function runRules(model: PythonModel, request: AnalyzeRequest, options: A
   const findings: Finding[] = [];
   const ruleErrors: AnalysisResult["ruleErrors"] = [];
   for (const rule of rules) {
-    const severity = effectiveSeverity(rule.id, rule.defaultSeverity, request.rules);
+    const severity = rule.languages.includes("python") ? effectiveSeverity(rule.id, rule.defaultSeverity, request.rules) : null;
     if (severity === null) continue;
     try {
       runRule(rule, severity, model, request, options, findings);

@@ -12,3 +12,4 @@ export { fixAll, type FixAllResult } from "./fix";
 export { applyFixes, type AppliedFixes } from "./edits";
 export { IncrementalParser } from "./incremental";
 export { IncrementalAnalyzer } from "./incremental-analysis";
+export { TypeScriptWorkspace, type TypeScriptWorkspaceOptions, type TypeCheckBudget } from "./typescript/workspace";

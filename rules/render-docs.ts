@@ -25,7 +25,7 @@ export interface DocFile {
   content: string;
 }
 
-const languageNames: Record<Language, string> = { python: "Python" };
+const languageNames: Record<Language, string> = { python: "Python", typescript: "TypeScript/JavaScript" };
 
 /** The comment that silences one rule on a line; shown on every rule page so users need not look it up. */
 export function suppressionComment(ruleId: string): string {

@@ -1,6 +1,8 @@
 import type { Node } from "web-tree-sitter";
 import type { AnalysisOptions, Fix, Language, RelatedInformation, RuleDocs, RuleEquivalents, Severity } from "./types";
 import type { PythonModel } from "./python/semantic";
+import type { ts } from "ts-morph";
+import type { TypeScriptModel } from "./typescript/model";
 
 /** What a rule may report: the node it points at (through `end` when given), the message, related places. */
 export interface Report {
@@ -22,6 +24,24 @@ export interface PythonRuleContext {
   report(report: Report): void;
 }
 
+/** What a TypeScript/JavaScript rule may report, like `Report` but on TypeScript compiler nodes. */
+export interface TypeScriptReport {
+  node: ts.Node;
+  end?: ts.Node;
+  message: string;
+  related?: { node: ts.Node; message: string }[];
+  fixes?: Fix[];
+}
+
+/** What a TypeScript/JavaScript rule sees: the model of one file (with the type checker if asked for). */
+export interface TypeScriptRuleContext {
+  model: TypeScriptModel;
+  options: AnalysisOptions;
+  /** Path relative to the project root with `/` separators. */
+  path: string;
+  report(report: TypeScriptReport): void;
+}
+
 /**
  * One entry of the catalogue. Each rule lives in its own file under `rules/catalogue/`,
  * holding its id, docs and check, so the docs a user reads are the code that runs.
@@ -41,6 +61,12 @@ export interface Rule {
    */
   mightApply(source: string, options: AnalysisOptions, path: string): boolean;
   checkPython(context: PythonRuleContext): void;
+  /** The rule's check of TypeScript and JavaScript files, for rules whose `languages` include them. */
+  checkTypeScript?(context: TypeScriptRuleContext): void;
+  /** Like `mightApply`, for TypeScript and JavaScript text. */
+  mightApplyTypeScript?(source: string, options: AnalysisOptions, path: string): boolean;
+  /** Set when `checkTypeScript` uses the type checker: only then is the program built. */
+  typeAware?: boolean;
 }
 
 export type { RelatedInformation };

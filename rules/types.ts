@@ -66,10 +66,12 @@ export interface RuleDocs {
   useInstead: string;
   /** Whether automatic fixes are safe; absent while a rule has no fix. */
   fixSafety?: string;
+  /** The same pair in TypeScript, for rules that check TypeScript and JavaScript (tests check both). */
+  typescript?: { example: string; useInstead: string };
 }
 
 /** Languages the core can analyse. */
-export type Language = "python";
+export type Language = "python" | "typescript";
 
 /** Codes of other linters that report the same pitfall; `# noqa: CODE` honours them. */
 export interface RuleEquivalents {
@@ -113,6 +115,11 @@ export interface AnalyzeRequest {
   source: string;
   options?: PartialAnalysisOptions;
   rules?: RuleSelection;
+  /**
+   * The file's absolute path on disk, when it has one. TypeScript and JavaScript files need it to find
+   * their tsconfig.json and the modules they import (for type-aware rules).
+   */
+  absolutePath?: string;
 }
 
 /** What the core says about one file. */

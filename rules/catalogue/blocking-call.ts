@@ -4,6 +4,9 @@ import type { Fix } from "../types";
 import { canAwaitAt, ensureModuleImport, insertBefore, replaceNode } from "../python/fix-helpers";
 import type { Framework, PythonModel, Scope, Site } from "../python/semantic";
 import { mayHaveAsyncContext } from "../python/triggers";
+import { ts } from "ts-morph";
+import type { TypeScriptModel } from "../typescript/model";
+import { blockingNodeCall } from "../typescript/node-apis";
 
 /** The families of blocking calls; each has its own async alternative. */
 type Family =
@@ -201,10 +204,23 @@ function sleepFix(model: PythonModel, site: Site, framework: Framework): Fix[] {
   ];
 }
 
+/** `xhr.open(method, url, false)` on an `XMLHttpRequest`: a synchronous request. */
+function isSyncXhrOpen(model: TypeScriptModel, call: ts.CallExpression): boolean {
+  const callee = call.expression;
+  if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== "open") return false;
+  if (call.arguments.length < 3 || call.arguments[2].kind !== ts.SyntaxKind.FalseKeyword) return false;
+  let object: ts.Node | null = callee.expression;
+  if (ts.isIdentifier(object)) {
+    const declaration = model.localDeclaration(object);
+    object = declaration && ts.isVariableDeclaration(declaration) ? (declaration.initializer ?? null) : null;
+  }
+  return object !== null && ts.isNewExpression(object) && model.qualifiedName(object.expression) === "XMLHttpRequest";
+}
+
 export const blockingCall: Rule = {
   id: "blocking-call",
   summary: "A blocking call (sleep, HTTP, subprocess, file, DNS, thread sync) inside async code stalls every task.",
-  languages: ["python"],
+  languages: ["python", "typescript"],
   defaultSeverity: "error",
   equivalents: {
     flake8Async: ["ASYNC210", "ASYNC211", "ASYNC212", "ASYNC220", "ASYNC221", "ASYNC222", "ASYNC230", "ASYNC231", "ASYNC250", "ASYNC251"],
@@ -218,7 +234,10 @@ export const blockingCall: Rule = {
       "with `inlineCallbacks`, `tornado.gen.coroutine` or `asyncio.coroutine`). Names are matched after resolving imports, " +
       "so `import time as t; t.sleep(1)` is found and a local variable called `time` is not. Functions handed to a thread " +
       "by reference (`await asyncio.to_thread(time.sleep, 1)`) are not calls and are fine. More names can be added with " +
-      "`extra-blocking-calls`.",
+      "`extra-blocking-calls`. In TypeScript and JavaScript it reports, inside async functions, methods and arrows, every " +
+      "`fs.*Sync` call, `child_process.execSync`/`execFileSync`/`spawnSync`, `crypto.*Sync`, `zlib.*Sync`, " +
+      "`Atomics.wait` and synchronous `XMLHttpRequest.open(..., false)`, however the module was imported " +
+      "(`import`, `import * as`, `require`, destructuring, `node:` prefix); `fs/promises` is not blocking.",
     why:
       "An event loop runs one task at a time and switches only at `await`. A blocking call holds the loop for its whole " +
       "duration: every other request, timer and heartbeat waits, latency spikes, and health checks time out. The " +
@@ -244,8 +263,48 @@ export const blockingCall: Rule = {
       "    async with httpx.AsyncClient() as client:",
       "        return (await client.get(url)).json()",
     ].join("\n"),
+    typescript: {
+      example: [
+        'import { readFileSync } from "node:fs";',
+        'import { execSync } from "node:child_process";',
+        "",
+        "export async function deploy(configPath: string) {",
+        '  const config = JSON.parse(readFileSync(configPath, "utf8"));',
+        "  return execSync(`deploy ${config.target}`);",
+        "}",
+      ].join("\n"),
+      useInstead: [
+        'import { readFile } from "node:fs/promises";',
+        'import { execFile } from "node:child_process";',
+        'import { promisify } from "node:util";',
+        "",
+        "export async function deploy(configPath: string) {",
+        '  const config = JSON.parse(await readFile(configPath, "utf8"));',
+        '  return promisify(execFile)("deploy", [config.target]);',
+        "}",
+      ].join("\n"),
+    },
   },
   mightApply: mayHaveAsyncContext,
+  mightApplyTypeScript: (source) => /\basync\b/.test(source) && /Sync\b|\bAtomics\b|\bXMLHttpRequest\b/.test(source),
+  checkTypeScript({ model, report }) {
+    for (const site of model.calls) {
+      if (model.contextOf(site.func) !== "async") continue;
+      const call = site.node;
+      const name = model.functionName(site.func);
+      const where = name ? ` in async function \`${name}\`` : "";
+      const qualified = model.qualifiedName(call.expression);
+      const blocking = qualified ? blockingNodeCall(qualified) : null;
+      if (blocking) {
+        report({ node: call, message: `\`${blocking.name}()\` blocks the event loop${where}; ${blocking.alternative}` });
+      } else if (isSyncXhrOpen(model, call)) {
+        report({
+          node: call,
+          message: `A synchronous \`XMLHttpRequest\` (\`open(..., false)\`) blocks the event loop${where}; use \`await fetch(...)\``,
+        });
+      }
+    }
+  },
   checkPython({ model, options, report }) {
     const framework = model.framework;
     for (const site of model.calls) {

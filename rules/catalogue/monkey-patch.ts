@@ -2,6 +2,20 @@ import type { Rule } from "../rule";
 import { stdlibModules } from "../python/stdlib-modules";
 import { importBindings } from "../python/triggers";
 import { patchFunctionKind } from "../python/patch-functions";
+import { assignmentPatch, callPatch, type PatchTarget } from "../typescript/patch-targets";
+import { isTypeScriptTestPath } from "../typescript/node-apis";
+
+/** The message for a TypeScript/JavaScript patch. */
+function typeScriptPatchMessage(patch: PatchTarget): string {
+  switch (patch.kind) {
+    case "prototype":
+      return `Replacing \`${patch.name}\` changes every such object in the process, in every library: behaviour changes at a distance and depends on load order; use a helper function or a subclass instead`;
+    case "global":
+      return `Replacing \`${patch.name}\` changes it for every module in the process (libraries that kept the original keep it): pass the implementation explicitly, or replace it only in tests`;
+    case "module":
+      return `Assigning \`${patch.name}\` patches Node's built-in module for the whole process: every module that uses it changes behaviour at a distance; pass the replacement explicitly, or patch only in tests`;
+  }
+}
 
 /**
  * Standard-library attributes that exist to be assigned (documented hooks and settings): assigning them
@@ -61,7 +75,7 @@ function mayPatchImportedModule(source: string): boolean {
 export const monkeyPatch: Rule = {
   id: "monkey-patch",
   summary: "Process-wide monkey-patching (`patch_all`, `nest_asyncio.apply`, reassigning stdlib attributes).",
-  languages: ["python"],
+  languages: ["python", "typescript"],
   defaultSeverity: "warning",
   equivalents: {},
   docs: {
@@ -70,7 +84,12 @@ export const monkeyPatch: Rule = {
       "`nest_asyncio.apply()`, and assignment or `setattr` onto an imported standard-library module or class " +
       "(`socket.socket = ...`, `time.sleep = ...`, `setattr(ssl, \"wrap_socket\", f)`). Documented hooks that exist to " +
       "be assigned (`sys.*`, `warnings.showwarning`, `threading.excepthook`, logging flags) are not reported, nor is " +
-      "anything in test files (`test_*.py`, `*_test.py`, `conftest.py`, `tests/`) unless `monkey-patch-in-tests` is set.",
+      "anything in test files (`test_*.py`, `*_test.py`, `conftest.py`, `tests/`) unless `monkey-patch-in-tests` is set. " +
+      "In TypeScript and JavaScript it reports assignment (or `Object.defineProperty`/`defineProperties`/`assign`) onto " +
+      "built-in prototypes (`Promise.prototype.then`, `Array.prototype.*`), built-in globals through `globalThis`, " +
+      "`global`, `window` or `self` (`setTimeout`, `fetch`, `Promise`…) and members of Node's built-in modules " +
+      "(`fs.readFile = ...`, `require(\"net\").connect = ...`); test files (`*.test.*`, `*.spec.*`, `__tests__/`, " +
+      "`test/`, `tests/`) are left out the same way.",
     why:
       "A patch changes the whole process, implicitly: every library that imported the original now runs something " +
       "else, in an order that depends on import timing. When it goes wrong — a C extension that bypasses the patch, " +
@@ -90,10 +109,35 @@ export const monkeyPatch: Rule = {
       "def connect(address, timeout=5.0):",
       "    return socket.create_connection(address, timeout=timeout)",
     ].join("\n"),
+    typescript: {
+      example: [
+        "const originalFetch = globalThis.fetch;",
+        "",
+        "globalThis.fetch = (input, init) => originalFetch(input, { ...init, keepalive: true });",
+      ].join("\n"),
+      useInstead: [
+        "export function keepAliveFetch(input: string | URL | Request, init?: RequestInit) {",
+        "  return fetch(input, { ...init, keepalive: true });",
+        "}",
+      ].join("\n"),
+    },
   },
   mightApply: (source, options, path) =>
     (options.monkeyPatchInTests || !isTestPath(path)) &&
     (/\b(?:gevent|eventlet|nest_asyncio)\b/.test(source) || mayPatchImportedModule(source)),
+  mightApplyTypeScript: (source, options, path) =>
+    (options.monkeyPatchInTests || !isTypeScriptTestPath(path)) && /\b(?:prototype|globalThis|global|window|self|require|import)\b/.test(source),
+  checkTypeScript({ model, options, path, report }) {
+    if (!options.monkeyPatchInTests && isTypeScriptTestPath(path)) return;
+    for (const site of model.propertyAssignments) {
+      const patch = assignmentPatch(model, site.node);
+      if (patch) report({ node: site.node, message: typeScriptPatchMessage(patch) });
+    }
+    for (const site of model.calls) {
+      const patch = callPatch(model, site.node);
+      if (patch) report({ node: site.node, message: typeScriptPatchMessage(patch) });
+    }
+  },
   checkPython({ model, options, path, report }) {
     if (!options.monkeyPatchInTests && isTestPath(path)) return;
     for (const site of model.calls) {

@@ -1,9 +1,11 @@
 import type { Node } from "web-tree-sitter";
+import { ts } from "ts-morph";
 import type { Rule } from "../rule";
 import type { ContextKind, PythonModel, Scope } from "../python/semantic";
 import { isAsyncForm, someInSameFunction } from "../python/walk";
 import { mayHaveAsyncContext, mayHaveGreenletContext } from "../python/triggers";
 import { blockingFamily } from "./blocking-call";
+import { canExitLoop, conditionReads as tsConditionReads, isConstantTrue as tsConstantTrue, loopChanges, loopCondition, loopYields } from "../typescript/loop-analysis";
 
 /** Builtins and methods that read or build values and can neither yield nor change another object's state. */
 const pureBuiltins = new Set(["len", "print", "isinstance", "repr", "str", "int", "float", "bool", "abs", "min", "max", "sum", "range", "sorted", "list", "dict", "set", "tuple", "hash", "id", "type", "format", "round", "divmod", "pow", "any", "all", "enumerate", "zip", "iter", "next"]);
@@ -207,7 +209,7 @@ function hasCheckpoint(model: PythonModel, node: Node, scope: Scope, context: Co
 export const nonYieldingLoop: Rule = {
   id: "non-yielding-loop",
   summary: "A `while` loop in a coroutine or greenlet that never yields and cannot end by itself.",
-  languages: ["python"],
+  languages: ["python", "typescript"],
   defaultSeverity: "error",
   equivalents: { flake8Async: ["ASYNC110"], ruff: ["ASYNC110"] },
   docs: {
@@ -216,7 +218,9 @@ export const nonYieldingLoop: Rule = {
       "its body — no `await`, `async for` or `async with` (in a greenlet: no cooperative gevent/eventlet call) — when " +
       "it cannot end by itself: its condition is constant-true and the body has no `break`, `return` or `raise`, or " +
       "its condition only reads state that the body never changes (a poll that only another task could satisfy). " +
-      "A loop whose body advances its own condition (`while i < n: i += 1`) is not reported.",
+      "A loop whose body advances its own condition (`while i < n: i += 1`) is not reported. In TypeScript and " +
+      "JavaScript the same applies to `while`, `do…while` and `for (;;)` loops in async functions with no `await`, " +
+      "`for await` or `yield`.",
     why:
       "Cooperative scheduling switches tasks only at checkpoints. A loop without one keeps the event loop to itself: " +
       "if it waits for another task to set a flag, that task can never run, so the program hangs with the CPU at 100%.",
@@ -229,6 +233,53 @@ export const nonYieldingLoop: Rule = {
       "async def wait_until_ready(service):",
       "    await service.ready_event.wait()",
     ].join("\n"),
+    typescript: {
+      example: [
+        "export async function waitUntilReady(service: { ready: boolean }) {",
+        "  while (!service.ready) {",
+        "    // spin until another task sets the flag",
+        "  }",
+        "}",
+      ].join("\n"),
+      useInstead: [
+        'import { once } from "node:events";',
+        'import type { EventEmitter } from "node:events";',
+        "",
+        "export async function waitUntilReady(service: EventEmitter & { ready: boolean }) {",
+        "  while (!service.ready) {",
+        '    await once(service, "ready");',
+        "  }",
+        "}",
+      ].join("\n"),
+    },
+  },
+  mightApplyTypeScript: (source) => /\basync\b/.test(source) && /\b(?:while|for)\b/.test(source),
+  checkTypeScript({ model, report }) {
+    for (const site of model.loops) {
+      if (model.contextOf(site.func) !== "async") continue;
+      const loop = site.node;
+      if (loopYields(loop)) continue;
+      const condition = loopCondition(loop);
+      const name = model.functionName(site.func);
+      const where = name ? `async function \`${name}\`` : "an async function";
+      const remedy = "await what it waits for (a promise, `events.once(emitter, name)`), or add `await new Promise(setImmediate)`";
+      // Reported on the loop's first line (its keyword and condition), not its whole body.
+      const end = condition && !ts.isDoStatement(loop) ? condition : (loop.getFirstToken() ?? loop);
+      if (tsConstantTrue(condition)) {
+        if (canExitLoop(loop.statement)) continue;
+        report({ node: loop, end, message: `This loop in ${where} never yields and never exits: no other task can run again; ${remedy}` });
+        continue;
+      }
+      const read = condition ? tsConditionReads(model, condition) : null;
+      if (!read || loopChanges(model, loop, read) || canExitLoop(loop.statement)) continue;
+      report({
+        node: loop,
+        end,
+        message:
+          `This loop in ${where} polls \`${condition?.getText()}\` without yielding: nothing in the loop changes it and no ` +
+          `other task can run to do so, so it never ends; ${remedy}`,
+      });
+    }
   },
   mightApply: (source, options) => /\bwhile\b/.test(source) && (mayHaveAsyncContext(source, options) || mayHaveGreenletContext(source)),
   checkPython({ model, report }) {

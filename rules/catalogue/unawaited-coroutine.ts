@@ -5,6 +5,8 @@ import { canAwaitAt, insertBefore } from "../python/fix-helpers";
 import type { Site } from "../python/semantic";
 import { importedModules } from "../python/triggers";
 import { someInSameFunction } from "../python/walk";
+import { floatingPromise } from "../typescript/promises";
+import { tsRange } from "../typescript/analyze";
 
 /** Library coroutine functions (and methods of their classes) whose call does nothing until awaited. */
 const knownCoroutines = new Set([
@@ -32,15 +34,20 @@ function awaitFix(site: Site, call: Node): Fix[] {
 export const unawaitedCoroutine: Rule = {
   id: "unawaited-coroutine",
   summary: "A coroutine function is called as a statement without `await`, so its body never runs.",
-  languages: ["python"],
+  languages: ["python", "typescript"],
   defaultSeverity: "error",
   equivalents: {},
+  typeAware: true,
   docs: {
     what:
       "Reports expression statements that call a coroutine function without `await`: an `async def` of the same module " +
       "(a module-level function, a nested one, or a method called through `self`/`cls`), or a known async API such as " +
       "`asyncio.sleep`, `asyncio.wait_for`, `asyncio.Queue.put` or `trio.sleep`. Async generators are not reported " +
-      "(calling one without `await` is how they are used).",
+      "(calling one without `await` is how they are used). In TypeScript and JavaScript it reports floating promises: " +
+      "an expression statement whose value is a promise (by its type, so promises from other modules count) that is " +
+      "not awaited, returned, `void`-ed, or handled with `.catch(handler)` or `.then(onFulfilled, onRejected)` — " +
+      "as typescript-eslint's `no-floating-promises` does. Without a type checker (a project over its budget) it " +
+      "falls back to what the file shows: its own async functions, async IIFEs and Node's promise APIs.",
     why:
       "Calling a coroutine function only creates a coroutine object. Without `await` its body never runs — the sleep " +
       "does not happen, the message is not sent — and Python only says \"coroutine ... was never awaited\" later, at " +
@@ -66,6 +73,40 @@ export const unawaitedCoroutine: Rule = {
       "    await save(record)",
       "    await asyncio.sleep(0.1)",
     ].join("\n"),
+    typescript: {
+      example: [
+        'import { writeFile } from "node:fs/promises";',
+        "",
+        "export async function handle(record: { id: string }) {",
+        "  writeFile(`records/${record.id}.json`, JSON.stringify(record));",
+        "}",
+      ].join("\n"),
+      useInstead: [
+        'import { writeFile } from "node:fs/promises";',
+        "",
+        "export async function handle(record: { id: string }) {",
+        "  await writeFile(`records/${record.id}.json`, JSON.stringify(record));",
+        "}",
+      ].join("\n"),
+    },
+  },
+  mightApplyTypeScript: () => true,
+  checkTypeScript({ model, report }) {
+    for (const site of model.expressionStatements) {
+      const promise = floatingPromise(model, site.node);
+      if (!promise) continue;
+      const shown = promise.expression.getText();
+      const what = shown.length <= 40 && !shown.includes("\n") ? `\`${shown}(...)\`` : "this call";
+      const inAsync = model.contextOf(site.func) === "async";
+      const start = tsRange(model.sourceFile, promise).start;
+      report({
+        node: site.node,
+        message:
+          `The promise of ${what} is neither awaited nor handled: nothing waits for it and its rejection goes unhandled; ` +
+          "`await` it, return it, add `.catch(...)`, or write `void` to mark a deliberate fire-and-forget",
+        fixes: inAsync ? [{ title: "Add `await`", safety: "safe", edits: [{ range: { start, end: start }, newText: "await " }] }] : undefined,
+      });
+    }
   },
   mightApply: (source) => {
     if (/\basync\s+def\b/.test(source)) return true;

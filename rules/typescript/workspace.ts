@@ -1,0 +1,185 @@
+import { dirname, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { Project, ts, type SourceFile } from "ts-morph";
+
+/**
+ * The TypeScript/JavaScript side of the core keeps one ts-morph Project per tsconfig.json (or
+ * jsconfig.json), so type-aware rules see the types of imported modules, and an edited file is
+ * updated in place: the next type check reuses the rest of the program.
+ *
+ * Syntax-only rules never ask for the type checker; only `typeChecker()` builds the program. A
+ * project whose program is too big or too slow to build is marked degraded: its files keep the
+ * syntactic rules, and the user is told once.
+ */
+
+/** Limits past which a project is analysed without its type checker. */
+export interface TypeCheckBudget {
+  /** Most source files (the project's and their dependencies', lib files included) the program may hold. */
+  maxProgramFiles: number;
+  /** Longest the first type check of a project may take, in milliseconds. */
+  maxMilliseconds: number;
+}
+
+export const defaultTypeCheckBudget: TypeCheckBudget = { maxProgramFiles: 20_000, maxMilliseconds: 20_000 };
+
+export interface TypeScriptWorkspaceOptions {
+  budget?: Partial<TypeCheckBudget>;
+  /** Called once per project for a broken tsconfig or a project that went over budget. */
+  onWarning?: (message: string) => void;
+}
+
+/** Options for files without a tsconfig.json, and added to every project so JavaScript files are part of it. */
+const defaultCompilerOptions: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  allowJs: true,
+  checkJs: false,
+  noEmit: true,
+  skipLibCheck: true,
+  strict: true,
+  jsx: ts.JsxEmit.Preserve,
+};
+
+const configNames = ["tsconfig.json", "jsconfig.json"];
+
+/** One ts-morph project and what the workspace learnt about it. */
+export class TypeScriptProject {
+  /** Set when the type checker is not used for this project (the message says why). */
+  degraded: string | null = null;
+  private checked = false;
+
+  constructor(
+    readonly project: Project,
+    /** The config file, or null for the default project. */
+    readonly configPath: string | null,
+    private readonly budget: TypeCheckBudget,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /**
+   * The type checker over the current program, or null when the project is degraded. The first call
+   * builds the program (the slow part); later calls after an edit rebuild it reusing unchanged files.
+   */
+  typeChecker(): ts.TypeChecker | null {
+    if (this.degraded) return null;
+    const started = performance.now();
+    const program = this.project.getProgram().compilerObject;
+    if (!this.checked) {
+      this.checked = true;
+      const files = program.getSourceFiles().length;
+      if (files > this.budget.maxProgramFiles) {
+        return this.degrade(`its program has ${files} files (more than ${this.budget.maxProgramFiles})`);
+      }
+      const checker = program.getTypeChecker();
+      const elapsed = performance.now() - started;
+      if (elapsed > this.budget.maxMilliseconds) {
+        return this.degrade(`building its program took ${Math.round(elapsed)} ms (more than ${this.budget.maxMilliseconds} ms)`);
+      }
+      return checker;
+    }
+    return program.getTypeChecker();
+  }
+
+  private degrade(reason: string): null {
+    const where = this.configPath ?? "files without a tsconfig.json";
+    this.degraded = reason;
+    this.warn(`corolint: ${where}: ${reason}; type-aware rules (unawaited-coroutine) fall back to what the syntax shows`);
+    return null;
+  }
+}
+
+/** All projects of one analysis run (CLI worker) or one language server. */
+export class TypeScriptWorkspace {
+  private readonly projects = new Map<string, TypeScriptProject>();
+  /** Folder → the config that governs it (null: none up to the file system root). */
+  private readonly configForDir = new Map<string, string | null>();
+  private readonly budget: TypeCheckBudget;
+  private readonly warn: (message: string) => void;
+
+  constructor(options: TypeScriptWorkspaceOptions = {}) {
+    this.budget = { ...defaultTypeCheckBudget, ...options.budget };
+    this.warn = options.onWarning ?? (() => {});
+  }
+
+  /**
+   * The source file for `text`, in the project that owns `absolutePath` (files without a path get a
+   * project of their own, without types from disk). Replaces the file's previous text.
+   */
+  sourceFile(absolutePath: string | undefined, relativePath: string, text: string): { file: SourceFile; project: TypeScriptProject } {
+    const filePath = absolutePath ? resolve(absolutePath) : join("/__corolint_unsaved__", relativePath);
+    const project = this.projectFor(absolutePath ? dirname(filePath) : null);
+    const file = project.project.createSourceFile(filePath, text, { overwrite: true, scriptKind: scriptKindOf(filePath) });
+    return { file, project };
+  }
+
+  /** Drops an edited file from its project, so the program reads it from disk again. */
+  forget(absolutePath: string): void {
+    const filePath = resolve(absolutePath);
+    for (const { project } of this.projects.values()) {
+      const file = project.getSourceFile(filePath);
+      if (file) project.removeSourceFile(file);
+    }
+  }
+
+  private projectFor(dir: string | null): TypeScriptProject {
+    const configPath = dir ? this.findConfig(dir) : null;
+    const key = configPath ?? "";
+    let entry = this.projects.get(key);
+    if (!entry) {
+      entry = this.createProject(configPath);
+      this.projects.set(key, entry);
+    }
+    return entry;
+  }
+
+  private createProject(configPath: string | null): TypeScriptProject {
+    const common = { skipAddingFilesFromTsConfig: true, skipFileDependencyResolution: true };
+    if (configPath) {
+      try {
+        // Parse the config first: ts-morph would throw on a broken file with a less helpful message.
+        const read = ts.readConfigFile(configPath, ts.sys.readFile);
+        if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, "\n"));
+        const project = new Project({ ...common, tsConfigFilePath: configPath, compilerOptions: { allowJs: true, noEmit: true } });
+        return new TypeScriptProject(project, configPath, this.budget, this.warn);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+        this.warn(`corolint: ${configPath} could not be read (${reason}); its files are analysed with default compiler options`);
+      }
+    }
+    const project = new Project({ ...common, compilerOptions: defaultCompilerOptions });
+    return new TypeScriptProject(project, configPath, this.budget, this.warn);
+  }
+
+  /** The nearest tsconfig.json or jsconfig.json at or above `dir`, below any node_modules. */
+  private findConfig(dir: string): string | null {
+    const visited: string[] = [];
+    let current = dir;
+    let found: string | null = null;
+    for (;;) {
+      const cached = this.configForDir.get(current);
+      if (cached !== undefined) {
+        found = cached;
+        break;
+      }
+      visited.push(current);
+      const config = configNames.map((name) => join(current, name)).find((path) => existsSync(path));
+      if (config) {
+        found = config;
+        break;
+      }
+      const parent = dirname(current);
+      if (parent === current) break;
+      current = parent;
+    }
+    for (const path of visited) this.configForDir.set(path, found);
+    return found;
+  }
+}
+
+function scriptKindOf(path: string): ts.ScriptKind {
+  if (/\.tsx$/.test(path)) return ts.ScriptKind.TSX;
+  if (/\.jsx$/.test(path)) return ts.ScriptKind.JSX;
+  if (/\.[cm]?js$/.test(path)) return ts.ScriptKind.JS;
+  return ts.ScriptKind.TS;
+}
