@@ -2,7 +2,8 @@
  * Builds the CLI: `cli/main.ts` → `dist/cli.cjs` (executable) and `cli/worker.ts` → `dist/worker.cjs`,
  * the language server `server/main.ts` → `dist/server.cjs` and the VS Code extension
  * `client/extension.ts` → `dist/extension.cjs`, CommonJS for Node 20, with the two WASM files copied
- * beside them (`cli/grammar.ts` looks there).
+ * beside them (`cli/grammar.ts` looks there), and ts-morph with the TypeScript compiler in
+ * `dist/ts-morph.cjs`, which the others load only for TypeScript and JavaScript files.
  * Run with `node esbuild.config.mjs` (`npm run build`).
  */
 import { build } from "esbuild";
@@ -27,10 +28,14 @@ const common = {
   format: "cjs",
   sourcemap: true,
   logLevel: "warning",
-  define: { "import.meta.url": "__corolint_import_meta_url" },
+  define: { "import.meta.url": "__corolint_import_meta_url", __COROLINT_BUNDLE__: "true" },
+  // Folds constants such as `__COROLINT_BUNDLE__`, so branches for unbundled sources disappear.
+  minifySyntax: true,
   // The ESM build of web-tree-sitter crashes when bundled to CommonJS ("The argument 'filename'
   // must be a file URL"); its own CommonJS build works. `require.resolve` picks that build.
   alias: { "web-tree-sitter": require.resolve("web-tree-sitter") },
+  // Loaded on the first TypeScript file from its own bundle (rules/typescript/ts-runtime.ts).
+  external: ["ts-morph"],
 };
 
 mkdirSync(dist, { recursive: true });
@@ -48,6 +53,14 @@ await Promise.all([
     outfile: join(dist, "worker.cjs"),
     banner: { js: importMetaUrlBanner },
   }),
+  // ts-morph and the TypeScript compiler, loaded only when a TypeScript or JavaScript file is analysed.
+  build({
+    ...common,
+    entryPoints: [require.resolve("ts-morph")],
+    outfile: join(dist, "ts-morph.cjs"),
+    external: [],
+    sourcemap: false,
+  }),
   // The language server on its own, for the VS Code extension (node IPC) and `corolint server`.
   existsSync(join(root, "server/main.ts")) &&
     build({
@@ -62,7 +75,7 @@ await Promise.all([
       ...common,
       entryPoints: [join(root, "client/extension.ts")],
       outfile: join(dist, "extension.cjs"),
-      external: ["vscode"],
+      external: ["vscode", "ts-morph"],
       banner: { js: importMetaUrlBanner },
     }),
 ]);

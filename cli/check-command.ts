@@ -105,7 +105,7 @@ function buildReport(
   outcomes: FileOutcome[],
   discoverySkipped: { absPath: string; reason: string }[],
 ): CheckReport {
-  const report: CheckReport = { findings: [], skipped: [], ruleErrors: [], internalErrors: [], filesChecked: 0, cwd };
+  const report: CheckReport = { findings: [], skipped: [], ruleErrors: [], internalErrors: [], notes: [], filesChecked: 0, cwd };
   for (const { absPath, reason } of discoverySkipped) report.skipped.push({ file: display(cwd, absPath), reason });
   tasks.forEach((task, index) => {
     const outcome = outcomes[index]!;
@@ -120,6 +120,7 @@ function buildReport(
         return;
       case "checked":
         report.filesChecked++;
+        for (const note of outcome.notes ?? []) if (!report.notes.includes(note)) report.notes.push(note);
         for (const error of outcome.ruleErrors) report.ruleErrors.push({ file, ...error });
         for (const finding of outcome.findings) {
           report.findings.push({
@@ -151,6 +152,7 @@ function buildReport(
  * missing. Skipped files are listed here only for text; the other formats carry them in stdout.
  */
 function writeDiagnostics(report: CheckReport, args: CheckArgs, io: Io): void {
+  for (const note of report.notes) io.stderr.write(`${note}\n`);
   for (const failure of report.ruleErrors) {
     io.stderr.write(
       `corolint: internal warning: rule ${failure.rule} failed on ${failure.file}; its findings there are missing: ${failure.message}\n`,
@@ -162,7 +164,7 @@ function writeDiagnostics(report: CheckReport, args: CheckArgs, io: Io): void {
   if (args.format !== "text") return;
   for (const skipped of report.skipped) io.stderr.write(`corolint: skipped ${skipped.file}: ${skipped.reason}\n`);
   if (report.filesChecked === 0 && report.skipped.length === 0) {
-    io.stderr.write(`corolint: warning: no Python files found in ${args.paths.join(", ")}\n`);
+    io.stderr.write(`corolint: warning: no Python, TypeScript or JavaScript files found in ${args.paths.join(", ")}\n`);
   }
 }
 

@@ -33,7 +33,13 @@ export interface RuleError {
 
 /** What happened to one file. */
 export type FileOutcome =
-  | { kind: "checked"; findings: LocatedFinding[]; ruleErrors: RuleError[] }
+  | {
+      kind: "checked";
+      findings: LocatedFinding[];
+      ruleErrors: RuleError[];
+      /** Warnings about the file's project raised while checking it (a broken tsconfig.json...). */
+      notes?: string[];
+    }
   /** Not analysed for a reason the user can act on (binary, too large, unreadable...). */
   | { kind: "skipped"; reason: string }
   /** The core itself threw: a corolint bug, reported as an internal error. */

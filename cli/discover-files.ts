@@ -86,7 +86,7 @@ class Walker {
   private addNamedFile(path: string): void {
     // pre-commit's `python` type includes extension-less scripts with a Python shebang, and passes them by name.
     if (languageForPath(path) === null && !hasPythonShebang(path)) {
-      this.skipped.push({ absPath: path, reason: "not a Python file (.py, .pyi or a python shebang)" });
+      this.skipped.push({ absPath: path, reason: "not a Python, TypeScript or JavaScript file (.py, .pyi, .ts, .tsx, .mts, .cts, .js, .jsx, .mjs, .cjs or a python shebang)" });
       return;
     }
     this.files.add(path);
@@ -124,6 +124,8 @@ class Walker {
         this.walk(path, gitignores);
       } else if (entry.isFile() || entry.isSymbolicLink()) {
         if (languageForPath(entry.name) === null) continue;
+        // Minified bundles are build output, not code anyone edits.
+        if (/\.min\.[cm]?js$/.test(entry.name)) continue;
         // Symlinked folders are not followed (they can form cycles); symlinked files are, and a
         // dangling one is listed so that the report says why it was skipped.
         if (entry.isSymbolicLink() && pointsToDirectory(path)) continue;

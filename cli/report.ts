@@ -25,6 +25,8 @@ export interface CheckReport {
   ruleErrors: { file: string; rule: string; message: string }[];
   /** Files on which the engine itself failed (also listed in `skipped`). */
   internalErrors: { file: string; message: string }[];
+  /** Warnings about projects (a broken tsconfig.json, a program over the type-check budget), each once. */
+  notes: string[];
   /** Files analysed (or ruled out by the prefilter), not counting skipped ones. */
   filesChecked: number;
   /** The absolute current directory that `file` paths are relative to. */

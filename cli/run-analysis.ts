@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { initCore } from "../rules/index";
+import { initCore, languageForPath } from "../rules/index";
 import { checkFile } from "./check-file";
 import type { AnalysisSettings, FileOutcome, FileTask } from "./check-types";
 import { grammarFiles, workerScript } from "./grammar";
@@ -59,13 +59,19 @@ function analyzeOnWorkers(
   // Many small batches: files that need parsing cluster in folders (a test suite of async code), and
   // a worker that drew such a batch must not hold up the end of the run; messages stay cheap.
   const batchSize = Math.max(1, Math.min(8, Math.ceil(tasks.length / (workerCount * 4))));
-  const batchStarts: number[] = [];
-  for (let start = 0; start < tasks.length; start += batchSize) batchStarts.push(start);
+  // TypeScript and JavaScript files all go to the first worker: a project's program (and type
+  // checker) is built once per thread, and building it twice would cost more than it saves.
+  const typescriptBatches: number[][] = [];
+  const otherBatches: number[][] = [];
+  const typescriptTasks = tasks.flatMap((task, index) => (languageForPath(task.absPath) === "typescript" ? [index] : []));
+  const otherTasks = tasks.flatMap((task, index) => (languageForPath(task.absPath) === "typescript" ? [] : [index]));
+  for (let start = 0; start < typescriptTasks.length; start += batchSize) typescriptBatches.push(typescriptTasks.slice(start, start + batchSize));
+  for (let start = 0; start < otherTasks.length; start += batchSize) otherBatches.push(otherTasks.slice(start, start + batchSize));
+  const batches: number[][] = [];
 
   const init: WorkerInit = { grammar: grammarFiles(), settings };
   const outcomes: FileOutcome[] = new Array(tasks.length);
   const workers: Worker[] = [];
-  let nextBatch = 0;
   let done = 0;
   let settled = false;
 
@@ -76,16 +82,18 @@ function analyzeOnWorkers(
       settled = true;
       void stopAll().finally(() => reject(error));
     };
-    const sendNext = (worker: Worker): void => {
-      if (nextBatch >= batchStarts.length) return;
-      const id = nextBatch++;
-      const start = batchStarts[id]!;
-      const request: WorkerRequest = { id, tasks: tasks.slice(start, start + batchSize) };
+    const sendNext = (worker: Worker, isFirst: boolean): void => {
+      const batch = (isFirst ? typescriptBatches.shift() : undefined) ?? otherBatches.shift();
+      if (!batch) return;
+      const id = batches.length;
+      batches.push(batch);
+      const request: WorkerRequest = { id, tasks: batch.map((index) => tasks[index]!) };
       worker.postMessage(request);
     };
 
     for (let i = 0; i < workerCount; i++) {
       const worker = new Worker(script, { workerData: init });
+      const isFirst = i === 0;
       workers.push(worker);
       worker.on("message", (reply: WorkerReply) => {
         if (settled) return;
@@ -93,9 +101,9 @@ function analyzeOnWorkers(
           fail(new Error(reply.message));
           return;
         }
-        const start = batchStarts[reply.id]!;
+        const batch = batches[reply.id]!;
         reply.outcomes.forEach((outcome, offset) => {
-          outcomes[start + offset] = outcome;
+          outcomes[batch[offset]!] = outcome;
         });
         done += reply.outcomes.length;
         options.onProgress?.(done);
@@ -103,14 +111,14 @@ function analyzeOnWorkers(
           settled = true;
           void stopAll().finally(() => resolve(outcomes));
         } else {
-          sendNext(worker);
+          sendNext(worker, isFirst);
         }
       });
       worker.on("error", (error) => fail(new Error(`a worker thread failed: ${error.stack ?? error.message}`)));
       worker.on("exit", (code) => fail(new Error(`a worker thread exited unexpectedly (code ${code})`)));
       // Two batches in flight: the worker starts the next one while the reply to the last travels.
-      sendNext(worker);
-      sendNext(worker);
+      sendNext(worker, isFirst);
+      sendNext(worker, isFirst);
     }
   });
 }

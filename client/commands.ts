@@ -13,5 +13,5 @@ export const commandIds = {
   fixAll: "corolint.fixAll",
 } as const;
 
-/** The language the server lints today; "Fix All" and the document selector are limited to it. */
-export const lintedLanguageId = "python";
+/** The languages the server lints; "Fix All" and the document selector are limited to them. */
+export const lintedLanguageIds: readonly string[] = ["python", "typescript", "typescriptreact", "javascript", "javascriptreact"];

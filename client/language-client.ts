@@ -12,7 +12,7 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 import { SETTINGS_SECTION, type InitializationOptions } from "../server/protocol";
-import { lintedLanguageId } from "./commands";
+import { lintedLanguageIds } from "./commands";
 import type { ClientState, ServerClient } from "./server-controller";
 import type { TraceChannel } from "./trace-channel";
 
@@ -50,8 +50,8 @@ export function createServerClient(setup: LanguageClientSetup): ServerClient {
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
-      { scheme: "file", language: lintedLanguageId },
-      { scheme: "untitled", language: lintedLanguageId },
+      ...lintedLanguageIds.map((language) => ({ scheme: "file", language })),
+      ...lintedLanguageIds.map((language) => ({ scheme: "untitled", language })),
     ],
     // No `configurationSection`: the server registers for `corolint` setting changes itself and
     // pulls settings per document (workspace/configuration); a static section would notify twice.

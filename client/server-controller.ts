@@ -3,7 +3,7 @@
  * Written against `EditorHost` and `ServerClient` (interfaces), so it runs without VS Code in a test.
  */
 import { ApplyFixAllCommand } from "../server/protocol";
-import { lintedLanguageId } from "./commands";
+import { lintedLanguageIds } from "./commands";
 import type { DisposableLike, EditorHost } from "./host";
 import { statusView, type ServerState } from "./server-status";
 
@@ -64,7 +64,7 @@ export class ServerController {
   /** Asks the server to apply every safe fix to the active Python document. */
   async fixAll(): Promise<void> {
     const document = this.host.activeDocument();
-    if (!document || document.languageId !== lintedLanguageId) {
+    if (!document || !lintedLanguageIds.includes(document.languageId)) {
       this.host.showInformation("corolint: Fix All works on the active Python file; open one first.");
       return;
     }

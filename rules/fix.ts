@@ -1,8 +1,10 @@
 import type { Node } from "web-tree-sitter";
-import { analyzeSource } from "./analyze";
+import { loadTypeScript } from "./typescript/ts-runtime";
+import { analyzeSource, languageForPath } from "./analyze";
 import { applyFixes } from "./edits";
 import { parsePython } from "./python/parser";
-import type { AnalyzeRequest, Finding, Fix } from "./types";
+import type { AnalyzeRequest, Finding, Fix, Language } from "./types";
+import type { TypeScriptWorkspace } from "./typescript/workspace";
 
 /** What `fixAll` did to a file. */
 export interface FixAllResult {
@@ -13,8 +15,14 @@ export interface FixAllResult {
   rejected: Fix[];
 }
 
-/** How many syntax errors a text has (0 for valid Python). */
-function syntaxErrorCount(text: string): number {
+/** How many syntax errors a text has (0 for valid code). */
+function countSyntaxErrors(text: string, language: Language, path: string): number {
+  if (language === "typescript") {
+    const { ts } = loadTypeScript();
+    const kind = /\.tsx$/.test(path) ? ts.ScriptKind.TSX : /\.jsx$/.test(path) ? ts.ScriptKind.JSX : /\.[cm]?js$/.test(path) ? ts.ScriptKind.JS : ts.ScriptKind.TS;
+    const file = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, false, kind);
+    return (file as unknown as { parseDiagnostics: unknown[] }).parseDiagnostics.length;
+  }
   const tree = parsePython(text);
   try {
     if (!tree.rootNode.hasError) return 0;
@@ -40,7 +48,9 @@ function chosenFix(finding: Finding, unsafe: boolean): Fix | undefined {
  * fix. A pass whose result has more syntax errors than the original is retried fix by fix, and a fix
  * that would break the file is rejected: the result never parses worse than the input.
  */
-export function fixAll(request: AnalyzeRequest, options: { unsafe: boolean }): FixAllResult {
+export function fixAll(request: AnalyzeRequest, options: { unsafe: boolean }, typescript?: TypeScriptWorkspace): FixAllResult {
+  const language = languageForPath(request.path) ?? "python";
+  const syntaxErrorCount = (text: string) => countSyntaxErrors(text, language, request.path);
   const baseline = syntaxErrorCount(request.source);
   let text = request.source;
   let fixed = 0;
@@ -48,7 +58,7 @@ export function fixAll(request: AnalyzeRequest, options: { unsafe: boolean }): F
   const rejectedTitles = new Set<string>();
   // Each pass applies non-overlapping fixes; fixes skipped for overlap get their turn next pass.
   for (let pass = 0; pass < 10; pass += 1) {
-    const findings = analyzeSource({ ...request, source: text }).findings;
+    const findings = analyzeSource({ ...request, source: text }, undefined, typescript).findings;
     const fixes = findings
       .map((finding) => chosenFix(finding, options.unsafe))
       .filter((fix): fix is Fix => fix !== undefined && !rejectedTitles.has(fixKey(fix)));

@@ -32,6 +32,11 @@ export function suppressionComment(ruleId: string): string {
   return `# corolint: ignore[${ruleId}]`;
 }
 
+/** The TypeScript/JavaScript form, on the line above the finding. */
+export function typeScriptSuppressionComment(ruleId: string): string {
+  return `// corolint-ignore-next-line ${ruleId}`;
+}
+
 /** Path of a rule's page relative to the repository root, e.g. `docs/rules/blocking-call.md`. */
 export function ruleDocPath(ruleId: string): string {
   return `${RULE_DOCS_DIR}/${ruleId}.md`;
@@ -65,11 +70,11 @@ export function useInsteadCode(rule: Rule): string {
   return normalizeBlock(rule.docs.useInstead) + "\n";
 }
 
-/** A fenced Python block; the fence is longer than any backtick run inside, so code with ``` cannot end it early. */
-function pythonFence(code: string): string {
+/** A fenced code block; the fence is longer than any backtick run inside, so code with ``` cannot end it early. */
+function codeFence(code: string, language: string): string {
   const longestRun = Math.max(0, ...(code.match(/`+/g) ?? []).map((run) => run.length));
   const fence = "`".repeat(Math.max(3, longestRun + 1));
-  return `${fence}python\n${code}\n${fence}`;
+  return `${fence}${language}\n${code}\n${fence}`;
 }
 
 /** `a`, `b` for Markdown or a, b for the terminal. */
@@ -82,6 +87,7 @@ function equivalentsLine(equivalents: RuleEquivalents, markdown: boolean): strin
   const parts: string[] = [];
   if (equivalents.flake8Async?.length) parts.push(`flake8-async ${codeList(equivalents.flake8Async, markdown)}`);
   if (equivalents.ruff?.length) parts.push(`Ruff ${codeList(equivalents.ruff, markdown)}`);
+  if (equivalents.eslint?.length) parts.push(`ESLint ${codeList(equivalents.eslint, markdown)}`);
   return parts.length > 0 ? parts.join("; ") : null;
 }
 
@@ -96,22 +102,45 @@ function ruleFacts(rule: Rule, markdown: boolean): [string, string][] {
   const facts: [string, string][] = [
     ["Default severity", quote(rule.defaultSeverity)],
     ["Languages", rule.languages.map((language) => languageNames[language]).join(", ")],
-    ["Same as", equivalentsLine(rule.equivalents, markdown) ?? "no flake8-async or Ruff equivalent"],
+    ["Same as", equivalentsLine(rule.equivalents, markdown) ?? "no flake8-async, Ruff or ESLint equivalent"],
   ];
   // The engine maps any equivalent code in `# noqa:` to this rule, so existing noqa comments keep working.
   const noqa = noqaCodes(rule.equivalents).length > 0 ? `, or ${quote("# noqa:")} with a code above` : "";
   facts.push(["Suppress", `${quote(suppressionComment(rule.id))} on the reported line${noqa}`]);
+  if (rule.languages.includes("typescript")) {
+    facts.push(["Suppress (TypeScript/JavaScript)", `${quote(typeScriptSuppressionComment(rule.id))} on the line above`]);
+  }
   return facts;
 }
 
+/** The TypeScript code of a rule's TypeScript example, as the docs show it; null for Python-only rules. */
+export function typeScriptExampleCode(rule: Rule): { example: string; useInstead: string } | null {
+  const pair = rule.docs.typescript;
+  return pair ? { example: normalizeBlock(pair.example) + "\n", useInstead: normalizeBlock(pair.useInstead) + "\n" } : null;
+}
+
+interface Section {
+  title: string;
+  prose?: string;
+  code?: string;
+  language?: "python" | "typescript";
+}
+
 /** The documentation sections in Ruff's order; "Fix safety" only when the rule has a fix. */
-function ruleSections(rule: Rule): { title: string; prose?: string; code?: string }[] {
-  const sections: { title: string; prose?: string; code?: string }[] = [
+function ruleSections(rule: Rule): Section[] {
+  const sections: Section[] = [
     { title: "What it does", prose: normalizeBlock(rule.docs.what) },
     { title: "Why is this bad?", prose: normalizeBlock(rule.docs.why) },
-    { title: "Example", code: normalizeBlock(rule.docs.example) },
-    { title: "Use instead", code: normalizeBlock(rule.docs.useInstead) },
+    { title: "Example", code: normalizeBlock(rule.docs.example), language: "python" },
+    { title: "Use instead", code: normalizeBlock(rule.docs.useInstead), language: "python" },
   ];
+  const typescript = rule.docs.typescript;
+  if (typescript) {
+    sections.push(
+      { title: "Example (TypeScript/JavaScript)", code: normalizeBlock(typescript.example), language: "typescript" },
+      { title: "Use instead (TypeScript/JavaScript)", code: normalizeBlock(typescript.useInstead), language: "typescript" },
+    );
+  }
   if (rule.docs.fixSafety !== undefined) sections.push({ title: "Fix safety", prose: normalizeBlock(rule.docs.fixSafety) });
   return sections;
 }
@@ -122,7 +151,7 @@ export function renderRuleMarkdown(rule: Rule): string {
   for (const [label, value] of ruleFacts(rule, true)) out.push(`- **${label}:** ${value}`);
   for (const section of ruleSections(rule)) {
     out.push("", `## ${section.title}`, "");
-    out.push(section.code !== undefined ? pythonFence(section.code) : (section.prose ?? ""));
+    out.push(section.code !== undefined ? codeFence(section.code, section.language ?? "python") : (section.prose ?? ""));
   }
   return out.join("\n") + "\n";
 }
@@ -193,12 +222,13 @@ function equivalentsCell(equivalents: RuleEquivalents): string {
  */
 export function renderRuleTable(rules: readonly Rule[], linkPrefix = `${RULE_DOCS_DIR}/`): string {
   const rows = [
-    "| Rule | Default severity | What it finds | flake8-async / Ruff |",
-    "| --- | --- | --- | --- |",
+    "| Rule | Languages | Default severity | What it finds | flake8-async / Ruff |",
+    "| --- | --- | --- | --- | --- |",
   ];
   for (const rule of rules) {
     const link = `[\`${rule.id}\`](${linkPrefix}${rule.id}.md)`;
-    rows.push(`| ${link} | ${rule.defaultSeverity} | ${tableCell(rule.summary)} | ${equivalentsCell(rule.equivalents)} |`);
+    const languages = rule.languages.map((language) => (language === "python" ? "Python" : "TS/JS")).join(", ");
+    rows.push(`| ${link} | ${languages} | ${rule.defaultSeverity} | ${tableCell(rule.summary)} | ${equivalentsCell(rule.equivalents)} |`);
   }
   return rows.join("\n") + "\n";
 }

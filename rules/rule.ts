@@ -1,7 +1,7 @@
 import type { Node } from "web-tree-sitter";
 import type { AnalysisOptions, Fix, Language, RelatedInformation, RuleDocs, RuleEquivalents, Severity } from "./types";
 import type { PythonModel } from "./python/semantic";
-import type { ts } from "ts-morph";
+import type { ts as TS } from "ts-morph";
 import type { TypeScriptModel } from "./typescript/model";
 
 /** What a rule may report: the node it points at (through `end` when given), the message, related places. */
@@ -26,10 +26,10 @@ export interface PythonRuleContext {
 
 /** What a TypeScript/JavaScript rule may report, like `Report` but on TypeScript compiler nodes. */
 export interface TypeScriptReport {
-  node: ts.Node;
-  end?: ts.Node;
+  node: TS.Node;
+  end?: TS.Node;
   message: string;
-  related?: { node: ts.Node; message: string }[];
+  related?: { node: TS.Node; message: string }[];
   fixes?: Fix[];
 }
 

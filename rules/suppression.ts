@@ -1,6 +1,6 @@
 import type { Node } from "web-tree-sitter";
 import { parsePython } from "./python/parser";
-import type { Finding, Fix, Position } from "./types";
+import type { Finding, Fix, Language, Position } from "./types";
 import { rules } from "./registry";
 
 /** Which rules are silenced where: per line, and for the whole file. `"*"` means every rule. */
@@ -64,7 +64,8 @@ export function isSuppressed(finding: Finding, suppressions: Suppressions): bool
  * the finding's line, or appends one. When that line ends inside a string, the comment goes on the
  * finding's last line instead (a suppression there counts too); null when neither line can take one.
  */
-export function suppressionFix(source: string, finding: Finding): Fix | null {
+export function suppressionFix(source: string, finding: Finding, language: Language = "python"): Fix | null {
+  if (language === "typescript") return nextLineSuppressionFix(source, finding);
   const lines = source.split("\n");
   const tree = parsePython(source);
   try {
@@ -88,6 +89,28 @@ export function suppressionFix(source: string, finding: Finding): Fix | null {
   } finally {
     tree.delete();
   }
+}
+
+/**
+ * The TypeScript/JavaScript form: a `// corolint-ignore-next-line <rule>` line above the finding, with
+ * its indentation, or the rule added to such a comment already there.
+ */
+function nextLineSuppressionFix(source: string, finding: Finding): Fix {
+  const lines = source.split("\n");
+  const line = finding.range.start.line;
+  const title = `Ignore ${finding.rule} on this line`;
+  const previous = (lines[line - 1] ?? "").replace(/\r$/, "");
+  const existing = /^(\s*\/\/\s*corolint-ignore-next-line\b)(.*)$/.exec(previous);
+  if (line > 0 && existing) {
+    const ids = existing[2].trim();
+    const position = { line: line - 1, column: previous.length };
+    return { title, safety: "safe", edits: [{ range: { start: position, end: position }, newText: ids === "" ? ` ${finding.rule}` : `, ${finding.rule}` }] };
+  }
+  const text = lines[line] ?? "";
+  const indent = /^[ \t]*/.exec(text)?.[0] ?? "";
+  const eol = text.endsWith("\r") ? "\r\n" : "\n";
+  const position = { line, column: 0 };
+  return { title, safety: "safe", edits: [{ range: { start: position, end: position }, newText: `${indent}// corolint-ignore-next-line ${finding.rule}${eol}` }] };
 }
 
 /** Whether a position sits inside a string literal (where a `#` would not start a comment). */

@@ -75,6 +75,8 @@ export type Language = "python" | "typescript";
 
 /** Codes of other linters that report the same pitfall; `# noqa: CODE` honours them. */
 export interface RuleEquivalents {
+  /** ESLint rules (with their plugin prefix) that report the pitfall in TypeScript/JavaScript. */
+  eslint?: string[];
   flake8Async?: string[];
   ruff?: string[];
 }

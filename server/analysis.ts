@@ -4,7 +4,7 @@
  * CLI would for the file (project configuration merged with the editor's rule severities), and
  * reports rule failures without letting them hide the other rules' findings.
  */
-import { fixAll, IncrementalAnalyzer, languageForPath, type AnalyzeRequest, type Finding, type RuleSelection } from "../rules/index";
+import { analyzeSource, fixAll, IncrementalAnalyzer, languageForPath, TypeScriptWorkspace, type AnalyzeRequest, type Finding, type RuleSelection } from "../rules/index";
 import { MAX_FILE_BYTES } from "../cli/read-source";
 import { uriBaseName, uriToFilePath } from "./file-uris";
 import type { ProjectConfigs } from "./project-config";
@@ -20,7 +20,16 @@ export interface OpenDocument {
 }
 
 /** Why a document gets no diagnostics. */
-export type SkipReason = "not-python" | "disabled" | "excluded" | "too-large";
+export type SkipReason = "unsupported-language" | "disabled" | "excluded" | "too-large";
+
+/** VS Code language ids of the documents corolint analyses, and the extension an unsaved one is analysed as. */
+const languageIds: Record<string, string> = {
+  python: ".py",
+  typescript: ".ts",
+  typescriptreact: ".tsx",
+  javascript: ".js",
+  javascriptreact: ".jsx",
+};
 
 /** The outcome of `prepare`: either everything to analyse the document with, or why not to. */
 export type Preparation =
@@ -48,21 +57,29 @@ export class DocumentAnalyzer {
   private readonly loggedFailures = new Set<string>();
   /** Documents already told that they are too large. */
   private readonly toldTooLarge = new Set<string>();
-  /** One incremental analyzer per open document: an edit re-parses and re-analyses only what it touched. */
+  /** One incremental analyzer per open Python document: an edit re-parses and re-analyses only what it touched. */
   private readonly analyzers = new Map<string, IncrementalAnalyzer>();
+  /**
+   * The TypeScript projects of the workspace: an edited file replaces its text in its project, and the
+   * next type check reuses the rest of the program.
+   */
+  private readonly typescript: TypeScriptWorkspace;
 
   constructor(
     private readonly settings: SettingsStore,
     private readonly projects: ProjectConfigs,
     private readonly reporter: AnalysisReporter,
-  ) {}
+  ) {
+    // An untrusted workspace's tsconfig.json is not read either: every file gets the default options.
+    this.typescript = new TypeScriptWorkspace({ onWarning: (message) => reporter.notify(message), readConfigFiles: projects.trusted });
+  }
 
   /** Gathers settings and project configuration for a document. Awaits the client for settings. */
   async prepare(document: OpenDocument): Promise<Preparation> {
     const filePath = uriToFilePath(document.uri);
     const name = filePath ?? uriBaseName(document.uri);
-    if (document.languageId !== "python" && languageForPath(name) !== "python") {
-      return { kind: "skip", reason: "not-python", settings: null };
+    if (!(document.languageId in languageIds) && languageForPath(name) === null) {
+      return { kind: "skip", reason: "unsupported-language", settings: null };
     }
     const settings = await this.settings.get(document.uri);
     if (!settings.enable) return { kind: "skip", reason: "disabled", settings };
@@ -74,8 +91,8 @@ export class DocumentAnalyzer {
       return { kind: "skip", reason: "too-large", settings };
     }
     if (filePath === null) {
-      // Unsaved documents have no project: editor settings only, and a name that reads as Python.
-      const path = languageForPath(name) === "python" ? name : "untitled.py";
+      // Unsaved documents have no project: editor settings only, and a name in their language.
+      const path = languageForPath(name) !== null ? name : `untitled${languageIds[document.languageId] ?? ".py"}`;
       return { kind: "ready", settings, request: { path, rules: editorSelection({}, settings) }, root: null };
     }
     const project = this.projects.forFile(filePath);
@@ -83,7 +100,12 @@ export class DocumentAnalyzer {
     return {
       kind: "ready",
       settings,
-      request: { path: project.analysisPath, options: project.config.options, rules: editorSelection(project.config.rules, settings) },
+      request: {
+        path: project.analysisPath,
+        options: project.config.options,
+        rules: editorSelection(project.config.rules, settings),
+        absolutePath: filePath,
+      },
       root: project.root,
     };
   }
@@ -91,12 +113,17 @@ export class DocumentAnalyzer {
   /** Analyses `text` with a prepared request. Synchronous; never throws (failures are logged, findings kept). */
   analyze(uri: string, text: string, request: Omit<AnalyzeRequest, "source">): Finding[] {
     try {
-      let analyzer = this.analyzers.get(uri);
-      if (!analyzer) {
-        analyzer = new IncrementalAnalyzer();
-        this.analyzers.set(uri, analyzer);
+      let result;
+      if (languageForPath(request.path) === "typescript") {
+        result = analyzeSource({ ...request, source: text }, undefined, this.typescript);
+      } else {
+        let analyzer = this.analyzers.get(uri);
+        if (!analyzer) {
+          analyzer = new IncrementalAnalyzer();
+          this.analyzers.set(uri, analyzer);
+        }
+        result = analyzer.analyze({ ...request, source: text });
       }
-      const result = analyzer.analyze({ ...request, source: text });
       for (const failure of result.ruleErrors) {
         this.logOnce(`${uri}\0${failure.rule}`, `corolint: rule ${failure.rule} failed on ${request.path}; its findings there are missing: ${failure.message}`);
       }
@@ -110,7 +137,7 @@ export class DocumentAnalyzer {
   /** Every safe fix applied to `text`; null when the engine failed (logged). */
   fixAll(uri: string, text: string, request: Omit<AnalyzeRequest, "source">): { text: string; fixed: number } | null {
     try {
-      const result = fixAll({ ...request, source: text }, { unsafe: false });
+      const result = fixAll({ ...request, source: text }, { unsafe: false }, this.typescript);
       return { text: result.text, fixed: result.fixed };
     } catch (error) {
       this.logOnce(`${uri}\0fix`, `corolint: internal error while fixing ${request.path}: ${describeError(error)}`);
@@ -122,6 +149,9 @@ export class DocumentAnalyzer {
   forget(uri: string): void {
     this.analyzers.get(uri)?.dispose();
     this.analyzers.delete(uri);
+    // The project reads the file from disk again: the closed editor's text may never have been saved.
+    const filePath = uriToFilePath(uri);
+    if (filePath && languageForPath(filePath) === "typescript") this.typescript.forget(filePath);
     for (const key of this.loggedFailures) if (key.startsWith(`${uri}\0`)) this.loggedFailures.delete(key);
     this.toldTooLarge.delete(uri);
   }

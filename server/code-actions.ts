@@ -20,7 +20,7 @@ import {
   type TextEdit,
   type WorkspaceEdit,
 } from "vscode-languageserver";
-import { suppressionFix } from "../rules/index";
+import { languageForPath, suppressionFix } from "../rules/index";
 import type { DocumentAnalyzer } from "./analysis";
 import { currentData, isRange, toCoreRange, toDiagnostics, toLspRange } from "./diagnostics";
 import { DIAGNOSTIC_SOURCE, FIX_ALL_KIND, type DiagnosticData } from "./protocol";
@@ -165,7 +165,9 @@ async function diagnosticsWithFixes(
 
 /** The edit that adds `# corolint: ignore[rule]` to the diagnostic's line; null when no comment can go there. */
 function ignoreEdit(document: ActionDocument, data: Extract<ResolveData, { kind: "ignore" }>, context: CodeActionContext): WorkspaceEdit | null {
-  const fix = suppressionFix(document.getText(), { rule: data.rule, severity: "warning", message: "", range: toCoreRange(data.range) });
+  // The comment syntax follows the document: `# corolint: ignore[...]` or `// corolint-ignore-next-line ...`.
+  const language = document.languageId === "python" || languageForPath(document.uri) === "python" ? "python" : "typescript";
+  const fix = suppressionFix(document.getText(), { rule: data.rule, severity: "warning", message: "", range: toCoreRange(data.range) }, language);
   if (fix === null) return null;
   const edits: TextEdit[] = fix.edits.map((edit) => ({ range: toLspRange(edit.range), newText: edit.newText }));
   return documentEdit(document, edits, context.documentChanges);

@@ -182,7 +182,7 @@ export class DocumentLinter {
     }
     if (trigger === "change" && prepared.settings?.run === "onSave") return;
     // Another language's document: its diagnostics belong to other servers, even an empty list.
-    if (prepared.kind === "skip" && prepared.reason === "not-python") return;
+    if (prepared.kind === "skip" && prepared.reason === "unsupported-language") return;
 
     const diagnostics =
       prepared.kind === "ready"

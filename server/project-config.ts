@@ -41,7 +41,7 @@ export class ProjectConfigs {
 
   constructor(
     /** False in an untrusted workspace: configuration files are never read. */
-    private readonly trusted: boolean,
+    readonly trusted: boolean,
     /** Shows a broken configuration to the user (`window/showMessage`). */
     private readonly reportError: (message: string) => void,
   ) {}

@@ -20,6 +20,7 @@ import {
   replaceRuleTable,
   RULE_TABLE_END,
   RULE_TABLE_START,
+  typeScriptExampleCode,
   useInsteadCode,
 } from "../rules/render-docs";
 
@@ -83,6 +84,20 @@ describe("each rule's docs tell the truth", () => {
       const { findings, ruleErrors } = analyzeSnippet(rule, useInsteadCode(rule));
       expect(ruleErrors).toEqual([]);
       expect(findings, `docs.useInstead of ${rule.id} still raises ${rule.id}`).toEqual([]);
+    });
+
+    const typescript = typeScriptExampleCode(rule);
+    it.runIf(rule.languages.includes("typescript"))("has a TypeScript example that triggers it, and a 'use instead' that does not", () => {
+      expect(typescript, `${rule.id} checks TypeScript but its docs have no TypeScript example`).not.toBeNull();
+      // In the repository, so that the type-aware rule sees Node's types.
+      const absolutePath = join(root, "docs", "example.ts");
+      const run = (source: string) => analyzeSource({ path: "example.ts", source, absolutePath });
+      const example = run(typescript!.example);
+      expect(example.ruleErrors).toEqual([]);
+      expect(example.findings.filter((f) => f.rule === rule.id).length).toBeGreaterThan(0);
+      const instead = run(typescript!.useInstead);
+      expect(instead.ruleErrors).toEqual([]);
+      expect(instead.findings).toEqual([]);
     });
   });
 });
@@ -235,7 +250,7 @@ describe("renderers", () => {
 
   it("escapes pipes in table cells and links each id", () => {
     const table = renderRuleTable([fake]);
-    expect(table).toContain("| [`fake-rule`](docs/rules/fake-rule.md) | warning | Finds a \\| in a summary |");
+    expect(table).toContain("| [`fake-rule`](docs/rules/fake-rule.md) | Python | warning | Finds a \\| in a summary |");
     expect(renderRuleTable([{ ...fake, equivalents: {} }])).toContain("| — / — |");
   });
 

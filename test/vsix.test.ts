@@ -35,6 +35,7 @@ const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 
 /** Code with one `blocking-call` finding (line 3). */
 const BLOCKING = "import time\nasync def f():\n    time.sleep(1)\n";
+const BLOCKING_TS = 'import { readFileSync } from "node:fs";\n\nexport async function load(path: string) {\n  return readFileSync(path, "utf8");\n}\n';
 
 /**
  * The options `npm run package` passes to vsce, read from the script itself so that this test and
@@ -148,7 +149,7 @@ function entryText(name: string): string {
 }
 
 describe("the .vsix contents", () => {
-  it("holds exactly the manifest, README, LICENSE, the two bundles, the grammar and the rule pages", () => {
+  it("holds exactly the manifest, README, LICENSE, the bundles, the grammar and the rule pages", () => {
     const rulePages = readdirSync(join(root, "docs/rules"))
       .filter((name) => name.endsWith(".md"))
       .map((name) => `extension/docs/rules/${name}`);
@@ -160,6 +161,7 @@ describe("the .vsix contents", () => {
       "extension/LICENSE.txt",
       "extension/dist/extension.cjs",
       "extension/dist/server.cjs",
+      "extension/dist/ts-morph.cjs",
       "extension/dist/web-tree-sitter.wasm",
       "extension/dist/tree-sitter-python.wasm",
       ...rulePages,
@@ -176,7 +178,7 @@ describe("the .vsix contents", () => {
   });
 
   it("ships the bundles and the grammar exactly as built", () => {
-    for (const file of ["extension.cjs", "server.cjs", "web-tree-sitter.wasm", "tree-sitter-python.wasm"]) {
+    for (const file of ["extension.cjs", "server.cjs", "ts-morph.cjs", "web-tree-sitter.wasm", "tree-sitter-python.wasm"]) {
       expect(entries.get(`extension/dist/${file}`)?.equals(readFileSync(join(root, "dist", file))), file).toBe(true);
     }
   });
@@ -287,9 +289,16 @@ describe("the server started from the unpacked .vsix", () => {
     mkdirSync(dirname(documentPath), { recursive: true });
     writeFileSync(documentPath, BLOCKING);
     const uri = pathToFileURL(documentPath).href;
+    // TypeScript needs ts-morph.cjs, which the server loads from beside itself on the first TS file.
+    const tsPath = join(unpacked, "project", "load.ts");
+    writeFileSync(tsPath, BLOCKING_TS);
+    const tsUri = pathToFileURL(tsPath).href;
+    let resolveTs: (params: PublishDiagnosticsParams) => void = () => {};
+    const publishedTs = new Promise<PublishDiagnosticsParams>((resolveDiagnostics) => (resolveTs = resolveDiagnostics));
     const published = new Promise<PublishDiagnosticsParams>((resolveDiagnostics) => {
       rpc.onNotification(PublishDiagnosticsNotification.type, (params) => {
         if (params.uri === uri && params.diagnostics.length > 0) resolveDiagnostics(params);
+        if (params.uri === tsUri && params.diagnostics.length > 0) resolveTs(params);
       });
     });
     rpc.listen();
@@ -315,6 +324,12 @@ describe("the server started from the unpacked .vsix", () => {
     expect(diagnostics.diagnostics.map((diagnostic) => diagnostic.code)).toContain("blocking-call");
     const blocking = diagnostics.diagnostics.find((diagnostic) => diagnostic.code === "blocking-call")!;
     expect(blocking.range.start.line).toBe(2);
+
+    await rpc.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: tsUri, languageId: "typescript", version: 1, text: BLOCKING_TS },
+    });
+    const tsDiagnostics = await withTimeout(publishedTs, 30_000, () => `no TypeScript diagnostics; server stderr:\n${stderr}`);
+    expect(tsDiagnostics.diagnostics.map((diagnostic) => [diagnostic.code, diagnostic.range.start.line])).toEqual([["blocking-call", 3]]);
 
     await withTimeout(rpc.sendRequest(ShutdownRequest.type), 5_000, () => `no shutdown answer; server stderr:\n${stderr}`);
     await rpc.sendNotification(ExitNotification.type);

@@ -4,7 +4,8 @@ import type { Fix } from "../types";
 import { canAwaitAt, ensureModuleImport, insertBefore, replaceNode } from "../python/fix-helpers";
 import type { Framework, PythonModel, Scope, Site } from "../python/semantic";
 import { mayHaveAsyncContext } from "../python/triggers";
-import { ts } from "ts-morph";
+import type { ts as TS } from "ts-morph";
+import { ts } from "../typescript/ts-runtime";
 import type { TypeScriptModel } from "../typescript/model";
 import { blockingNodeCall } from "../typescript/node-apis";
 
@@ -205,11 +206,11 @@ function sleepFix(model: PythonModel, site: Site, framework: Framework): Fix[] {
 }
 
 /** `xhr.open(method, url, false)` on an `XMLHttpRequest`: a synchronous request. */
-function isSyncXhrOpen(model: TypeScriptModel, call: ts.CallExpression): boolean {
+function isSyncXhrOpen(model: TypeScriptModel, call: TS.CallExpression): boolean {
   const callee = call.expression;
   if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== "open") return false;
   if (call.arguments.length < 3 || call.arguments[2].kind !== ts.SyntaxKind.FalseKeyword) return false;
-  let object: ts.Node | null = callee.expression;
+  let object: TS.Node | null = callee.expression;
   if (ts.isIdentifier(object)) {
     const declaration = model.localDeclaration(object);
     object = declaration && ts.isVariableDeclaration(declaration) ? (declaration.initializer ?? null) : null;
@@ -219,12 +220,13 @@ function isSyncXhrOpen(model: TypeScriptModel, call: ts.CallExpression): boolean
 
 export const blockingCall: Rule = {
   id: "blocking-call",
-  summary: "A blocking call (sleep, HTTP, subprocess, file, DNS, thread sync) inside async code stalls every task.",
+  summary: "A blocking call (sleep, HTTP, subprocess, file, DNS, thread sync, `fs.*Sync`, `execSync`) inside async code stalls every task.",
   languages: ["python", "typescript"],
   defaultSeverity: "error",
   equivalents: {
     flake8Async: ["ASYNC210", "ASYNC211", "ASYNC212", "ASYNC220", "ASYNC221", "ASYNC222", "ASYNC230", "ASYNC231", "ASYNC250", "ASYNC251"],
     ruff: ["ASYNC210", "ASYNC220", "ASYNC221", "ASYNC222", "ASYNC230", "ASYNC251"],
+    eslint: ["n/no-sync"],
   },
   docs: {
     what:

@@ -74,7 +74,7 @@ function mayPatchImportedModule(source: string): boolean {
 
 export const monkeyPatch: Rule = {
   id: "monkey-patch",
-  summary: "Process-wide monkey-patching (`patch_all`, `nest_asyncio.apply`, reassigning stdlib attributes).",
+  summary: "Process-wide monkey-patching (`patch_all`, `nest_asyncio.apply`, reassigning stdlib attributes, built-in prototypes or globals).",
   languages: ["python", "typescript"],
   defaultSeverity: "warning",
   equivalents: {},

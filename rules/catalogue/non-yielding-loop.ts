@@ -1,5 +1,5 @@
 import type { Node } from "web-tree-sitter";
-import { ts } from "ts-morph";
+import { ts } from "../typescript/ts-runtime";
 import type { Rule } from "../rule";
 import type { ContextKind, PythonModel, Scope } from "../python/semantic";
 import { isAsyncForm, someInSameFunction } from "../python/walk";
@@ -208,7 +208,7 @@ function hasCheckpoint(model: PythonModel, node: Node, scope: Scope, context: Co
 
 export const nonYieldingLoop: Rule = {
   id: "non-yielding-loop",
-  summary: "A `while` loop in a coroutine or greenlet that never yields and cannot end by itself.",
+  summary: "A loop in a coroutine, async function or greenlet that never yields and cannot end by itself.",
   languages: ["python", "typescript"],
   defaultSeverity: "error",
   equivalents: { flake8Async: ["ASYNC110"], ruff: ["ASYNC110"] },

@@ -5,7 +5,9 @@ import { canAwaitAt, insertBefore } from "../python/fix-helpers";
 import type { Site } from "../python/semantic";
 import { importedModules } from "../python/triggers";
 import { someInSameFunction } from "../python/walk";
+import { ts } from "../typescript/ts-runtime";
 import { floatingPromise } from "../typescript/promises";
+import { skipOuterExpressions } from "../typescript/model";
 import { tsRange } from "../typescript/analyze";
 
 /** Library coroutine functions (and methods of their classes) whose call does nothing until awaited. */
@@ -33,10 +35,10 @@ function awaitFix(site: Site, call: Node): Fix[] {
 
 export const unawaitedCoroutine: Rule = {
   id: "unawaited-coroutine",
-  summary: "A coroutine function is called as a statement without `await`, so its body never runs.",
+  summary: "A coroutine or promise made as a statement and never awaited: its body never runs, or its failure goes unhandled.",
   languages: ["python", "typescript"],
   defaultSeverity: "error",
-  equivalents: {},
+  equivalents: { eslint: ["@typescript-eslint/no-floating-promises"] },
   typeAware: true,
   docs: {
     what:
@@ -93,18 +95,30 @@ export const unawaitedCoroutine: Rule = {
   mightApplyTypeScript: () => true,
   checkTypeScript({ model, report }) {
     for (const site of model.expressionStatements) {
-      const promise = floatingPromise(model, site.node);
-      if (!promise) continue;
-      const shown = promise.expression.getText();
-      const what = shown.length <= 40 && !shown.includes("\n") ? `\`${shown}(...)\`` : "this call";
+      const floating = floatingPromise(model, site.node);
+      if (!floating) continue;
+      if (floating.kind === "array") {
+        report({
+          node: site.node,
+          message:
+            "This statement makes an array of promises that nobody awaits or handles: their rejections go unhandled; " +
+            "`await Promise.all(...)` it, or write `void` to mark a deliberate fire-and-forget",
+        });
+        continue;
+      }
+      const node = floating.node;
+      const callee = ts.isCallExpression(node) ? node.expression.getText() : null;
+      const what = callee !== null && callee.length <= 40 && !callee.includes("\n") ? `of \`${callee}(...)\`` : "this statement makes";
+      // `await` binds tighter than `?:` and `,`: only a whole-statement promise gets the fix.
+      const whole = skipOuterExpressions(site.node.expression) === node;
       const inAsync = model.contextOf(site.func) === "async";
-      const start = tsRange(model.sourceFile, promise).start;
+      const start = tsRange(model.sourceFile, node).start;
       report({
         node: site.node,
         message:
-          `The promise of ${what} is neither awaited nor handled: nothing waits for it and its rejection goes unhandled; ` +
+          `The promise ${what} is neither awaited nor handled: nothing waits for it and its rejection goes unhandled; ` +
           "`await` it, return it, add `.catch(...)`, or write `void` to mark a deliberate fire-and-forget",
-        fixes: inAsync ? [{ title: "Add `await`", safety: "safe", edits: [{ range: { start, end: start }, newText: "await " }] }] : undefined,
+        fixes: inAsync && whole ? [{ title: "Add `await`", safety: "safe", edits: [{ range: { start, end: start }, newText: "await " }] }] : undefined,
       });
     }
   },

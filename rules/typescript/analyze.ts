@@ -1,4 +1,5 @@
-import { ts } from "ts-morph";
+import type { ts as TS } from "ts-morph";
+import { loadTypeScript, ts } from "./ts-runtime";
 import type { Rule, TypeScriptReport } from "../rule";
 import type { AnalysisOptions, AnalysisResult, AnalyzeRequest, Finding, Range, RuleSelection, Severity } from "../types";
 import type { Suppressions } from "../suppression";
@@ -6,7 +7,7 @@ import { TypeScriptModel } from "./model";
 import type { TypeScriptWorkspace } from "./workspace";
 
 /** A range in line/column form (UTF-16 columns, as LSP and the Python side use). */
-export function tsRange(sourceFile: ts.SourceFile, node: ts.Node, end: ts.Node = node): Range {
+export function tsRange(sourceFile: TS.SourceFile, node: TS.Node, end: TS.Node = node): Range {
   const start = sourceFile.getLineAndCharacterOfPosition(node.getStart(sourceFile));
   const stop = sourceFile.getLineAndCharacterOfPosition(end.getEnd());
   return { start: { line: start.line, column: start.character }, end: { line: stop.line, column: stop.character } };
@@ -28,10 +29,11 @@ export function analyzeTypeScript(
   selected: readonly SelectedRule[],
   syntaxErrorSeverity: Severity | null,
   workspace: TypeScriptWorkspace,
-): { findings: Finding[]; ruleErrors: AnalysisResult["ruleErrors"]; sourceFile: ts.SourceFile } {
+): { findings: Finding[]; ruleErrors: AnalysisResult["ruleErrors"]; sourceFile: TS.SourceFile } {
+  loadTypeScript();
   const { file, project } = workspace.sourceFile(request.absolutePath, request.path, request.source);
   let sourceFile = file.compilerNode;
-  let checker: ts.TypeChecker | null = null;
+  let checker: TS.TypeChecker | null = null;
   if (selected.some(({ rule }) => rule.typeAware)) {
     checker = project.typeChecker();
     // The checker knows the program's own node objects: use the program's copy of the file.
@@ -89,7 +91,7 @@ function ruleIds(list: string): string[] {
  * `// corolint-ignore-next-line [rule-id, ...]` silences the next line; `/* corolint-ignore-file
  * [rule-id, ...] *\/` the whole file. Each must be a comment on a line of its own.
  */
-export function collectTypeScriptSuppressions(sourceFile: ts.SourceFile): Suppressions {
+export function collectTypeScriptSuppressions(sourceFile: TS.SourceFile): Suppressions {
   const result: Suppressions = { file: new Set(), lines: new Map() };
   const text = sourceFile.text;
   const seen = new Set<number>();

@@ -1,4 +1,5 @@
-import { ts } from "ts-morph";
+import type { ts as TS } from "ts-morph";
+import { ts } from "./ts-runtime";
 import { skipOuterExpressions, type TypeScriptModel } from "./model";
 import { blockingNodeCall } from "./node-apis";
 
@@ -7,13 +8,13 @@ import { blockingNodeCall } from "./node-apis";
  * give the event loop a turn, can it end, and can anything inside it change what its condition reads.
  */
 
-function isNestedFunction(node: ts.Node): boolean {
+function isNestedFunction(node: TS.Node): boolean {
   return ts.isFunctionLike(node) || ts.isClassLike(node);
 }
 
 /** Visits `node`'s descendants that run as part of the same function (not nested functions or classes). */
-function someInSameFunction(node: ts.Node, test: (node: ts.Node) => boolean): boolean {
-  const visit = (child: ts.Node): boolean => {
+function someInSameFunction(node: TS.Node, test: (node: TS.Node) => boolean): boolean {
+  const visit = (child: TS.Node): boolean => {
     if (isNestedFunction(child)) return false;
     return test(child) || (ts.forEachChild(child, visit) ?? false);
   };
@@ -21,7 +22,7 @@ function someInSameFunction(node: ts.Node, test: (node: ts.Node) => boolean): bo
 }
 
 /** Whether the loop gives other tasks a turn: `await`, `for await`, or `yield` (async generators). */
-export function loopYields(loop: ts.IterationStatement): boolean {
+export function loopYields(loop: TS.IterationStatement): boolean {
   return someInSameFunction(
     loop,
     (node) => ts.isAwaitExpression(node) || ts.isYieldExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier !== undefined),
@@ -29,12 +30,12 @@ export function loopYields(loop: ts.IterationStatement): boolean {
 }
 
 /** The loop's condition, or null for `for (;;)`. */
-export function loopCondition(loop: ts.WhileStatement | ts.DoStatement | ts.ForStatement): ts.Expression | null {
+export function loopCondition(loop: TS.WhileStatement | TS.DoStatement | TS.ForStatement): TS.Expression | null {
   return ts.isForStatement(loop) ? (loop.condition ?? null) : loop.expression;
 }
 
 /** A condition that can never become false: absent, `true`, a non-zero number, a non-empty string. */
-export function isConstantTrue(condition: ts.Expression | null): boolean {
+export function isConstantTrue(condition: TS.Expression | null): boolean {
   if (condition === null) return true;
   const node = skipOuterExpressions(condition);
   if (node.kind === ts.SyntaxKind.TrueKeyword) return true;
@@ -47,8 +48,8 @@ export function isConstantTrue(condition: ts.Expression | null): boolean {
  * Whether the body can leave the loop: a `break` that ends this loop (not one inside a nested loop
  * or `switch`; a labelled `break` or `continue` to an outer label counts), `return` or `throw`.
  */
-export function canExitLoop(body: ts.Statement): boolean {
-  const visit = (node: ts.Node, nestedBreakable: boolean): boolean => {
+export function canExitLoop(body: TS.Statement): boolean {
+  const visit = (node: TS.Node, nestedBreakable: boolean): boolean => {
     if (isNestedFunction(node)) return false;
     if (ts.isReturnStatement(node) || ts.isThrowStatement(node)) return true;
     if (ts.isBreakStatement(node)) return node.label !== undefined || !nestedBreakable;
@@ -60,8 +61,8 @@ export function canExitLoop(body: ts.Statement): boolean {
 }
 
 /** The object a reference starts from: `a` in `a.b[0].c`, `this` in `this.ready`. */
-function rootName(node: ts.Node): string | null {
-  let current: ts.Node = node;
+function rootName(node: TS.Node): string | null {
+  let current: TS.Node = node;
   for (;;) {
     if (ts.isIdentifier(current)) return current.text;
     if (current.kind === ts.SyntaxKind.ThisKeyword) return "this";
@@ -79,7 +80,7 @@ function rootName(node: ts.Node): string | null {
  * The access path of a reference: `this.state.ready`, `queue.length`; a computed index stands for its
  * whole object (`items[i]` is `items`). Null for anything that is not a reference.
  */
-function pathOf(node: ts.Node): string | null {
+function pathOf(node: TS.Node): string | null {
   if (ts.isIdentifier(node)) return node.text;
   if (node.kind === ts.SyntaxKind.ThisKeyword) return "this";
   if (ts.isParenthesizedExpression(node) || ts.isNonNullExpression(node)) return pathOf(node.expression);
@@ -101,7 +102,7 @@ function overlaps(changed: string, read: string): boolean {
 }
 
 /** The receiver of `obj.method()` when `obj` is a value (not a module or a global namespace). */
-function methodReceiver(model: TypeScriptModel, call: ts.CallExpression): ts.Expression | null {
+function methodReceiver(model: TypeScriptModel, call: TS.CallExpression): TS.Expression | null {
   const callee = skipOuterExpressions(call.expression);
   if (!ts.isPropertyAccessExpression(callee) && !ts.isElementAccessExpression(callee)) return null;
   const receiver = callee.expression;
@@ -113,8 +114,8 @@ function methodReceiver(model: TypeScriptModel, call: ts.CallExpression): ts.Exp
   return rootNode && ts.isIdentifier(rootNode) && model.localDeclaration(rootNode) ? receiver : null;
 }
 
-function leftmost(node: ts.Node): ts.Node | null {
-  let current: ts.Node = node;
+function leftmost(node: TS.Node): TS.Node | null {
+  let current: TS.Node = node;
   while (ts.isPropertyAccessExpression(current) || ts.isElementAccessExpression(current) || ts.isCallExpression(current) || ts.isNonNullExpression(current) || ts.isParenthesizedExpression(current)) {
     current = current.expression;
   }
@@ -132,11 +133,11 @@ export interface ConditionReads {
  * The names and objects a condition reads, or null when it calls something whose result may change
  * by itself (`Date.now()`, `check()`): then the loop may end and is not a certain hang.
  */
-export function conditionReads(model: TypeScriptModel, condition: ts.Expression): ConditionReads | null {
+export function conditionReads(model: TypeScriptModel, condition: TS.Expression): ConditionReads | null {
   const reads = new Set<string>();
   const plain = new Set<string>();
   let unknown = false;
-  const visit = (node: ts.Node): void => {
+  const visit = (node: TS.Node): void => {
     if (unknown) return;
     if (ts.isCallExpression(node)) {
       const receiver = methodReceiver(model, node);
@@ -187,17 +188,17 @@ const pureMethods = new Set(["push", "pop", "shift", "unshift", "splice", "slice
  * the names the condition reads. An unknown call may change anything but a plain local of the
  * function the loop is in.
  */
-export function loopChanges(model: TypeScriptModel, loop: ts.WhileStatement | ts.DoStatement | ts.ForStatement, read: ConditionReads): boolean {
+export function loopChanges(model: TypeScriptModel, loop: TS.WhileStatement | TS.DoStatement | TS.ForStatement, read: ConditionReads): boolean {
   const { reads, plain } = read;
   const localReads = new Set([...plain].filter((name) => isPlainLocal(model, loop, name)));
-  const changesRoot = (target: ts.Node): boolean => {
+  const changesRoot = (target: TS.Node): boolean => {
     if (ts.isObjectLiteralExpression(target) || ts.isArrayLiteralExpression(target)) {
       return (ts.forEachChild(target, (child) => (changesRoot(ts.isPropertyAssignment(child) ? child.initializer : child) ? true : undefined)) ?? false);
     }
     const path = pathOf(target);
     return path !== null && [...reads].some((r) => overlaps(path, r));
   };
-  const test = (node: ts.Node): boolean => {
+  const test = (node: TS.Node): boolean => {
     if (ts.isBinaryExpression(node) && node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && node.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
       return changesRoot(node.left);
     }
@@ -209,13 +210,13 @@ export function loopChanges(model: TypeScriptModel, loop: ts.WhileStatement | ts
     if (ts.isCallExpression(node)) return callMayChange(model, node, reads, localReads);
     return false;
   };
-  const parts: ts.Node[] = [loop.statement];
+  const parts: TS.Node[] = [loop.statement];
   if (ts.isForStatement(loop) && loop.incrementor) parts.push(loop.incrementor);
   return parts.some((part) => test(part) || someInSameFunction(part, test));
 }
 
-function callMayChange(model: TypeScriptModel, call: ts.CallExpression, reads: Set<string>, localReads: Set<string>): boolean {
-  const touches = (node: ts.Node) => {
+function callMayChange(model: TypeScriptModel, call: TS.CallExpression, reads: Set<string>, localReads: Set<string>): boolean {
+  const touches = (node: TS.Node) => {
     const path = pathOf(node);
     return path !== null && [...reads].some((r) => overlaps(path, r));
   };
@@ -234,11 +235,11 @@ function callMayChange(model: TypeScriptModel, call: ts.CallExpression, reads: S
 }
 
 /** Whether `name` is a parameter or `let`/`const`/`var` of the function the loop is directly in. */
-function isPlainLocal(model: TypeScriptModel, loop: ts.Node, name: string): boolean {
+function isPlainLocal(model: TypeScriptModel, loop: TS.Node, name: string): boolean {
   const func = model.enclosingFunction(loop);
   if (!func) return false;
   let found = false;
-  const visit = (node: ts.Node): void => {
+  const visit = (node: TS.Node): void => {
     if (found) return;
     if (ts.isIdentifier(node) && node.text === name) {
       const declaration = model.localDeclaration(node);

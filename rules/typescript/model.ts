@@ -1,4 +1,5 @@
-import { ts } from "ts-morph";
+import type { ts as TS } from "ts-morph";
+import { ts } from "./ts-runtime";
 
 /**
  * The semantic model of one TypeScript or JavaScript file, from its syntax alone: what names stand for
@@ -10,32 +11,32 @@ import { ts } from "ts-morph";
 export type TsContextKind = "async" | "sync";
 
 /** A node of interest and the function it is directly in (null at module level). */
-export interface TsSite<T extends ts.Node = ts.Node> {
+export interface TsSite<T extends TS.Node = TS.Node> {
   node: T;
-  func: ts.FunctionLikeDeclaration | null;
+  func: TS.FunctionLikeDeclaration | null;
 }
 
 /** What a name declared in some scope stands for. */
 type Binding =
   | { kind: "import"; qualified: string }
   /** Anything else declared in the file: a local, a parameter, a function of the file. */
-  | { kind: "local"; declaration: ts.Node }
+  | { kind: "local"; declaration: TS.Node }
   /**
    * A `const` whose value may be a module member (`const { readFileSync } = fs`, `const p = fs.promises`):
    * an import if `value` resolves to one when looked up, a local otherwise.
    */
-  | { kind: "alias"; declaration: ts.Node; value: ts.Expression; member: string | null };
+  | { kind: "alias"; declaration: TS.Node; value: TS.Expression; member: string | null };
 
 type FunctionLike =
-  | ts.FunctionDeclaration
-  | ts.FunctionExpression
-  | ts.ArrowFunction
-  | ts.MethodDeclaration
-  | ts.ConstructorDeclaration
-  | ts.GetAccessorDeclaration
-  | ts.SetAccessorDeclaration;
+  | TS.FunctionDeclaration
+  | TS.FunctionExpression
+  | TS.ArrowFunction
+  | TS.MethodDeclaration
+  | TS.ConstructorDeclaration
+  | TS.GetAccessorDeclaration
+  | TS.SetAccessorDeclaration;
 
-function isFunctionLike(node: ts.Node): node is FunctionLike {
+function isFunctionLike(node: TS.Node): node is FunctionLike {
   return (
     ts.isFunctionDeclaration(node) ||
     ts.isFunctionExpression(node) ||
@@ -53,7 +54,7 @@ export function normalizeModuleName(specifier: string): string {
 }
 
 /** The expression inside parentheses, `!`, `as T`, `<T>x` and `satisfies T`. */
-export function skipOuterExpressions(node: ts.Expression): ts.Expression {
+export function skipOuterExpressions(node: TS.Expression): TS.Expression {
   let current = node;
   for (;;) {
     if (ts.isParenthesizedExpression(current) || ts.isNonNullExpression(current) || ts.isAsExpression(current) || ts.isTypeAssertionExpression(current) || ts.isSatisfiesExpression(current)) {
@@ -65,35 +66,35 @@ export function skipOuterExpressions(node: ts.Expression): ts.Expression {
 }
 
 export class TypeScriptModel {
-  readonly calls: TsSite<ts.CallExpression>[] = [];
-  readonly loops: TsSite<ts.WhileStatement | ts.DoStatement | ts.ForStatement>[] = [];
-  readonly expressionStatements: TsSite<ts.ExpressionStatement>[] = [];
+  readonly calls: TsSite<TS.CallExpression>[] = [];
+  readonly loops: TsSite<TS.WhileStatement | TS.DoStatement | TS.ForStatement>[] = [];
+  readonly expressionStatements: TsSite<TS.ExpressionStatement>[] = [];
   /** Assignments (`=` and compound) whose target is a property (`a.b = ...`, `a["b"] += ...`). */
-  readonly propertyAssignments: TsSite<ts.BinaryExpression>[] = [];
-  private readonly scopes = new Map<ts.Node, Map<string, Binding>>();
+  readonly propertyAssignments: TsSite<TS.BinaryExpression>[] = [];
+  private readonly scopes = new Map<TS.Node, Map<string, Binding>>();
 
   constructor(
-    readonly sourceFile: ts.SourceFile,
+    readonly sourceFile: TS.SourceFile,
     /** The type checker of the file's program; null for syntax-only analysis. */
-    readonly checker: ts.TypeChecker | null,
+    readonly checker: TS.TypeChecker | null,
   ) {
     this.collect(sourceFile, null);
   }
 
   /** The first syntax error the parser met, if any (the rest of the file is still analysed). */
-  firstSyntaxError(): ts.DiagnosticWithLocation | null {
-    const diagnostics = (this.sourceFile as unknown as { parseDiagnostics?: ts.DiagnosticWithLocation[] }).parseDiagnostics;
+  firstSyntaxError(): TS.DiagnosticWithLocation | null {
+    const diagnostics = (this.sourceFile as unknown as { parseDiagnostics?: TS.DiagnosticWithLocation[] }).parseDiagnostics;
     return diagnostics && diagnostics.length > 0 ? diagnostics[0] : null;
   }
 
   /** Whether code directly inside `func` runs in an async function. */
-  contextOf(func: ts.FunctionLikeDeclaration | null): TsContextKind {
+  contextOf(func: TS.FunctionLikeDeclaration | null): TsContextKind {
     if (!func) return "sync";
-    return ts.getCombinedModifierFlags(func as ts.Declaration) & ts.ModifierFlags.Async ? "async" : "sync";
+    return ts.getCombinedModifierFlags(func as TS.Declaration) & ts.ModifierFlags.Async ? "async" : "sync";
   }
 
   /** How a message names a function: its name, a method's name, or the variable an arrow is assigned to. */
-  functionName(func: ts.FunctionLikeDeclaration | null): string | null {
+  functionName(func: TS.FunctionLikeDeclaration | null): string | null {
     if (!func) return null;
     if (func.name && (ts.isIdentifier(func.name) || ts.isStringLiteral(func.name) || ts.isPrivateIdentifier(func.name))) return func.name.text;
     const parent = func.parent;
@@ -103,7 +104,7 @@ export class TypeScriptModel {
   }
 
   /** The function `node` is directly in (not counting the function `node` itself is). */
-  enclosingFunction(node: ts.Node): ts.FunctionLikeDeclaration | null {
+  enclosingFunction(node: TS.Node): TS.FunctionLikeDeclaration | null {
     for (let current = node.parent; current; current = current.parent) {
       if (isFunctionLike(current)) return current;
     }
@@ -115,16 +116,16 @@ export class TypeScriptModel {
    * is `fs.readFileSync`, `require("child_process").execSync` is `child_process.execSync`, an unbound
    * global such as `Atomics.wait` is itself. Null for locals, parameters and anything computed.
    */
-  qualifiedName(expression: ts.Expression): string | null {
+  qualifiedName(expression: TS.Expression): string | null {
     return this.nameOf(expression, true);
   }
 
   /** Like `qualifiedName`, but only through imports and `require`: null for globals (`module.exports`). */
-  importedName(expression: ts.Expression): string | null {
+  importedName(expression: TS.Expression): string | null {
     return this.nameOf(expression, false);
   }
 
-  private nameOf(expression: ts.Expression, globals: boolean): string | null {
+  private nameOf(expression: TS.Expression, globals: boolean): string | null {
     const node = skipOuterExpressions(expression);
     if (ts.isIdentifier(node)) {
       const binding = this.resolve(node);
@@ -143,7 +144,7 @@ export class TypeScriptModel {
   }
 
   /** The declaration of a local variable an identifier refers to, if it is one. */
-  localDeclaration(identifier: ts.Identifier): ts.Node | null {
+  localDeclaration(identifier: TS.Identifier): TS.Node | null {
     const binding = this.resolve(identifier);
     return binding?.kind === "local" ? binding.declaration : null;
   }
@@ -152,9 +153,9 @@ export class TypeScriptModel {
    * The binding of a name at a place: the nearest enclosing scope that declares it, with aliases of
    * module members resolved; null for globals.
    */
-  private resolve(identifier: ts.Identifier): Exclude<Binding, { kind: "alias" }> | null {
+  private resolve(identifier: TS.Identifier): Exclude<Binding, { kind: "alias" }> | null {
     const name = identifier.text;
-    for (let current: ts.Node | undefined = identifier.parent; current; current = current.parent) {
+    for (let current: TS.Node | undefined = identifier.parent; current; current = current.parent) {
       const found = this.scopeBindings(current)?.get(name);
       if (!found) continue;
       if (found.kind !== "alias") return found;
@@ -163,7 +164,7 @@ export class TypeScriptModel {
     return null;
   }
 
-  private readonly resolvingAliases = new Set<ts.Node>();
+  private readonly resolvingAliases = new Set<TS.Node>();
 
   private resolveAlias(alias: Extract<Binding, { kind: "alias" }>): Exclude<Binding, { kind: "alias" }> {
     const local = { kind: "local" as const, declaration: alias.declaration };
@@ -180,10 +181,10 @@ export class TypeScriptModel {
   }
 
   /** Names a node declares for its own scope, or null for nodes that open no scope. */
-  private scopeBindings(node: ts.Node): Map<string, Binding> | null {
+  private scopeBindings(node: TS.Node): Map<string, Binding> | null {
     const cached = this.scopes.get(node);
     if (cached) return cached;
-    let statements: readonly ts.Statement[] | null = null;
+    let statements: readonly TS.Statement[] | null = null;
     const bindings = new Map<string, Binding>();
     if (ts.isSourceFile(node) || ts.isBlock(node) || ts.isModuleBlock(node)) {
       statements = node.statements;
@@ -213,7 +214,7 @@ export class TypeScriptModel {
   }
 
   /** Declarations a statement adds to the scope it is directly in. */
-  private bindStatement(statement: ts.Statement, bindings: Map<string, Binding>): void {
+  private bindStatement(statement: TS.Statement, bindings: Map<string, Binding>): void {
     if (ts.isImportDeclaration(statement) && ts.isStringLiteral(statement.moduleSpecifier)) {
       const module = normalizeModuleName(statement.moduleSpecifier.text);
       const clause = statement.importClause;
@@ -247,8 +248,8 @@ export class TypeScriptModel {
   }
 
   /** `var` declarations anywhere in a function body (or file), outside nested functions. */
-  private hoistVars(root: ts.Node, bindings: Map<string, Binding>): void {
-    const visit = (node: ts.Node): void => {
+  private hoistVars(root: TS.Node, bindings: Map<string, Binding>): void {
+    const visit = (node: TS.Node): void => {
       if (isFunctionLike(node) || ts.isClassLike(node)) return;
       if (ts.isVariableDeclarationList(node) && !(node.flags & ts.NodeFlags.BlockScoped)) {
         for (const declaration of node.declarations) this.bindVariable(declaration, bindings);
@@ -259,10 +260,10 @@ export class TypeScriptModel {
   }
 
   /**
-   * A variable: an import when its value is `require("m")` or `await import("m")`, an alias when a
+   * A variable: an import when its value is a `require` call or an awaited dynamic `import` of a module, an alias when a
    * `const` names something that may be a module member (`const { readFileSync } = fs`), a local otherwise.
    */
-  private bindVariable(declaration: ts.VariableDeclaration, bindings: Map<string, Binding>): void {
+  private bindVariable(declaration: TS.VariableDeclaration, bindings: Map<string, Binding>): void {
     const initializer = declaration.initializer ? skipOuterExpressions(declaration.initializer) : null;
     const value = initializer && ts.isAwaitExpression(initializer) ? skipOuterExpressions(initializer.expression) : initializer;
     const required = value ? requiredModule(value) : null;
@@ -275,14 +276,14 @@ export class TypeScriptModel {
     }
   }
 
-  private isConst(declaration: ts.VariableDeclaration): boolean {
+  private isConst(declaration: TS.VariableDeclaration): boolean {
     return ts.isVariableDeclarationList(declaration.parent) && (declaration.parent.flags & ts.NodeFlags.Const) !== 0;
   }
 
   /** A name chain over an imported module (`fs.promises`), without resolving locals first. */
-  private moduleMemberName(value: ts.Expression): string | null {
+  private moduleMemberName(value: TS.Expression): string | null {
     if (!ts.isIdentifier(value) && !ts.isPropertyAccessExpression(value)) return null;
-    let root: ts.Expression = value;
+    let root: TS.Expression = value;
     while (ts.isPropertyAccessExpression(root)) root = root.expression;
     if (!ts.isIdentifier(root)) return null;
     const binding = this.resolve(root);
@@ -294,10 +295,10 @@ export class TypeScriptModel {
    * module member (`{ alias }`): a plain name stands for it, a destructured name for its member.
    */
   private bindPattern(
-    name: ts.BindingName,
-    declaration: ts.Node,
+    name: TS.BindingName,
+    declaration: TS.Node,
     bindings: Map<string, Binding>,
-    source: { module: string } | { alias: ts.Expression; member?: string } | null,
+    source: { module: string } | { alias: TS.Expression; member?: string } | null,
   ): void {
     if (ts.isIdentifier(name)) {
       if (source && "module" in source) bindings.set(name.text, { kind: "import", qualified: source.module });
@@ -319,8 +320,8 @@ export class TypeScriptModel {
   }
 
   /** One pass over the file: sites of interest, each with the function it is directly in. */
-  private collect(node: ts.Node, func: ts.FunctionLikeDeclaration | null): void {
-    const visit = (child: ts.Node): void => {
+  private collect(node: TS.Node, func: TS.FunctionLikeDeclaration | null): void {
+    const visit = (child: TS.Node): void => {
       if (ts.isCallExpression(child)) this.calls.push({ node: child, func });
       else if (ts.isWhileStatement(child) || ts.isDoStatement(child) || ts.isForStatement(child)) this.loops.push({ node: child, func });
       else if (ts.isExpressionStatement(child)) this.expressionStatements.push({ node: child, func });
@@ -339,12 +340,12 @@ export class TypeScriptModel {
   }
 }
 
-function isAssignmentOperator(kind: ts.SyntaxKind): boolean {
+function isAssignmentOperator(kind: TS.SyntaxKind): boolean {
   return kind >= ts.SyntaxKind.FirstAssignment && kind <= ts.SyntaxKind.LastAssignment;
 }
 
-/** The module of `require("m")` or `import("m")`, normalised; null for any other expression. */
-export function requiredModule(node: ts.Expression): string | null {
+/** The module a `require` call or a dynamic `import` names, normalised; null for any other expression. */
+export function requiredModule(node: TS.Expression): string | null {
   if (!ts.isCallExpression(node) || node.arguments.length !== 1) return null;
   const argument = node.arguments[0];
   if (!ts.isStringLiteralLike(argument)) return null;

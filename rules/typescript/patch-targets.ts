@@ -1,4 +1,5 @@
-import { ts } from "ts-morph";
+import type { ts as TS } from "ts-morph";
+import { ts } from "./ts-runtime";
 import { skipOuterExpressions, type TypeScriptModel } from "./model";
 import { builtinConstructors, builtinGlobals, globalObjects, nodeBuiltinModules } from "./node-apis";
 
@@ -14,7 +15,7 @@ export interface PatchTarget {
  * `globalThis`/`global`/`window`/`self`, or a member of a Node built-in module. Null for anything
  * else (own classes, own objects, `module.exports`). `member` is null when computed.
  */
-export function patchTarget(model: TypeScriptModel, object: ts.Expression, member: string | null): PatchTarget | null {
+export function patchTarget(model: TypeScriptModel, object: TS.Expression, member: string | null): PatchTarget | null {
   const shown = member ?? "*";
   const objectName = model.qualifiedName(object);
   if (objectName !== null) {
@@ -32,20 +33,20 @@ export function patchTarget(model: TypeScriptModel, object: ts.Expression, membe
 }
 
 /** The member an assignment target names: `b` in `a.b` and `a["b"]`; null when computed. */
-export function memberName(target: ts.PropertyAccessExpression | ts.ElementAccessExpression): string | null {
+export function memberName(target: TS.PropertyAccessExpression | TS.ElementAccessExpression): string | null {
   if (ts.isPropertyAccessExpression(target)) return target.name.text;
   return ts.isStringLiteralLike(target.argumentExpression) ? target.argumentExpression.text : null;
 }
 
 /** The patch an assignment makes (`Promise.prototype.then = f`, `fs.readFile = f`), if any. */
-export function assignmentPatch(model: TypeScriptModel, assignment: ts.BinaryExpression): PatchTarget | null {
+export function assignmentPatch(model: TypeScriptModel, assignment: TS.BinaryExpression): PatchTarget | null {
   const target = skipOuterExpressions(assignment.left);
   if (!ts.isPropertyAccessExpression(target) && !ts.isElementAccessExpression(target)) return null;
   return patchTarget(model, target.expression, memberName(target));
 }
 
 /** Property names an object literal sets; null for spreads and computed names (could be anything). */
-function literalKeys(expression: ts.Expression): (string | null)[] {
+function literalKeys(expression: TS.Expression): (string | null)[] {
   const node = skipOuterExpressions(expression);
   if (!ts.isObjectLiteralExpression(node)) return [null];
   return node.properties.map((property) => {
@@ -59,7 +60,7 @@ function literalKeys(expression: ts.Expression): (string | null)[] {
  * The patch a call makes through `Object.defineProperty(target, "name", …)`,
  * `Object.defineProperties(target, {…})`, `Object.assign(target, {…})` or `Reflect.set/defineProperty`.
  */
-export function callPatch(model: TypeScriptModel, call: ts.CallExpression): PatchTarget | null {
+export function callPatch(model: TypeScriptModel, call: TS.CallExpression): PatchTarget | null {
   const callee = model.qualifiedName(call.expression);
   const [target, ...rest] = call.arguments;
   if (!target || rest.length === 0) return null;

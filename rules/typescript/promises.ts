@@ -1,4 +1,5 @@
-import { ts } from "ts-morph";
+import type { ts as TS } from "ts-morph";
+import { ts } from "./ts-runtime";
 import { skipOuterExpressions, type TypeScriptModel } from "./model";
 
 /**
@@ -10,57 +11,109 @@ import { skipOuterExpressions, type TypeScriptModel } from "./model";
 /** Promise-returning Node and web APIs, for analyses without the type checker. */
 const promiseApis = /^(?:fs\.promises|fs\/promises|dns\/promises|dns\.promises|timers\/promises|stream\/promises|readline\/promises)\.\w+$|^fetch$|^Promise\.(?:all|allSettled|any|race|resolve|reject|try)$/;
 
-/** The unhandled promise an expression statement leaves behind, or null. */
-export function floatingPromise(model: TypeScriptModel, statement: ts.ExpressionStatement): ts.CallExpression | ts.NewExpression | null {
-  const expression = skipOuterExpressions(statement.expression);
-  if (!ts.isCallExpression(expression) && !ts.isNewExpression(expression)) return null;
-  if (ts.isCallExpression(expression) && (isHandled(expression) || returnsItsArgument(model, expression))) return null;
-  return isPromiseValued(model, expression) ? expression : null;
+/** What an expression statement leaves floating: a promise, or an array of promises. */
+export interface Floating {
+  node: TS.Expression;
+  kind: "promise" | "array";
+}
+
+/**
+ * The unhandled promise an expression statement leaves behind, or null. Follows typescript-eslint's
+ * `no-floating-promises` defaults: any statement whose value is a built-in `Promise` (or a type
+ * extending it, or a union holding one), each branch of `?:`, `&&`, `||`, `??` and `,` on its own;
+ * `void`, `.catch(handler)` and `.then(onFulfilled, onRejected)` handle it; an IIFE counts.
+ */
+export function floatingPromise(model: TypeScriptModel, statement: TS.ExpressionStatement): Floating | null {
+  return floatingIn(model, statement.expression);
+}
+
+function floatingIn(model: TypeScriptModel, expression: TS.Expression): Floating | null {
+  const node = skipOuterExpressions(expression);
+  if (ts.isVoidExpression(node) || ts.isAwaitExpression(node)) return null;
+  if (ts.isConditionalExpression(node)) return floatingIn(model, node.whenTrue) ?? floatingIn(model, node.whenFalse);
+  if (ts.isBinaryExpression(node)) {
+    const operator = node.operatorToken.kind;
+    if (operator >= ts.SyntaxKind.FirstAssignment && operator <= ts.SyntaxKind.LastAssignment) return null;
+    if (operator === ts.SyntaxKind.AmpersandAmpersandToken) return floatingIn(model, node.right);
+    if (operator === ts.SyntaxKind.BarBarToken || operator === ts.SyntaxKind.QuestionQuestionToken || operator === ts.SyntaxKind.CommaToken) {
+      return floatingIn(model, node.left) ?? floatingIn(model, node.right);
+    }
+    return null;
+  }
+  if (ts.isCallExpression(node) && (isHandled(model, node) || returnsItsArgument(model, node))) return null;
+  const checker = model.checker;
+  if (checker) {
+    const type = checker.getTypeAtLocation(node);
+    if (isPromiseType(checker, type)) return { node, kind: "promise" };
+    return isPromiseArray(checker, type) ? { node, kind: "array" } : null;
+  }
+  // Without types only calls and `new Promise` tell what they make.
+  return (ts.isCallExpression(node) || ts.isNewExpression(node)) && looksLikePromise(model, node) ? { node, kind: "promise" } : null;
 }
 
 /**
  * `Object.defineProperty(Promise.prototype, ...)` and the like return the object they were given:
  * no new promise comes into being.
  */
-function returnsItsArgument(model: TypeScriptModel, call: ts.CallExpression): boolean {
+function returnsItsArgument(model: TypeScriptModel, call: TS.CallExpression): boolean {
   const name = model.qualifiedName(call.expression);
   return name !== null && /^Object\.(?:defineProperty|defineProperties|assign|freeze|seal|preventExtensions|setPrototypeOf)$/.test(name);
 }
 
 /** `.catch(handler)`, `.then(onFulfilled, onRejected)`, or `.finally(...)` after either. */
-function isHandled(call: ts.CallExpression): boolean {
+function isHandled(model: TypeScriptModel, call: TS.CallExpression): boolean {
   const callee = skipOuterExpressions(call.expression);
   if (!ts.isPropertyAccessExpression(callee)) return false;
   switch (callee.name.text) {
     case "catch":
-      return call.arguments.length >= 1;
+      return isHandler(model, call.arguments[0]);
     case "then":
-      return call.arguments.length >= 2;
+      return isHandler(model, call.arguments[1]);
     case "finally": {
       const object = skipOuterExpressions(callee.expression);
-      return ts.isCallExpression(object) && isHandled(object);
+      return ts.isCallExpression(object) && isHandled(model, object);
     }
     default:
       return false;
   }
 }
 
-function isPromiseValued(model: TypeScriptModel, expression: ts.Expression): boolean {
+/** A rejection handler: a function or an untyped value (a spread, `undefined` or `null` handles nothing). */
+function isHandler(model: TypeScriptModel, argument: TS.Expression | undefined): boolean {
+  if (!argument || ts.isSpreadElement(argument)) return false;
   const checker = model.checker;
-  if (checker) return isThenableType(checker, checker.getTypeAtLocation(expression), expression);
-  return looksLikePromise(model, expression);
+  if (checker) {
+    const type = checker.getTypeAtLocation(argument);
+    // An untyped handler (`any`) may well be a function.
+    return (type.flags & ts.TypeFlags.Any) !== 0 || type.getCallSignatures().length > 0;
+  }
+  const node = skipOuterExpressions(argument);
+  return node.kind !== ts.SyntaxKind.NullKeyword && !(ts.isIdentifier(node) && node.text === "undefined");
 }
 
-/** A type with a callable `then` (all members of a union must be thenable: `Promise<T> | undefined` is not certain). */
-function isThenableType(checker: ts.TypeChecker, type: ts.Type, at: ts.Node): boolean {
-  if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown | ts.TypeFlags.Never)) return false;
-  if (type.isUnion()) return type.types.some((member) => isThenableType(checker, member, at));
-  const then = checker.getPropertyOfType(type, "then");
-  if (!then) return false;
-  return checker.getTypeOfSymbolAtLocation(then, at).getCallSignatures().length > 0;
+/** The built-in `Promise` (declared in TypeScript's lib files), a type extending it, or a union with one. */
+function isPromiseType(checker: TS.TypeChecker, type: TS.Type): boolean {
+  if (type.isUnion()) return type.types.some((member) => isPromiseType(checker, member));
+  return isOrExtendsPromise(checker, type, 0);
 }
 
-function isAsyncFunction(node: ts.Node | null | undefined): boolean {
+function isOrExtendsPromise(checker: TS.TypeChecker, type: TS.Type, depth: number): boolean {
+  if (depth > 8) return false;
+  const symbol = type.getSymbol();
+  if (symbol?.name === "Promise" && symbol.declarations?.some((d) => /[\\/]lib\.[\w.]*\.d\.ts$/.test(d.getSourceFile().fileName))) return true;
+  const target = (type as TS.TypeReference).target ?? type;
+  if (!(target.flags & ts.TypeFlags.Object) || !((target as TS.ObjectType).objectFlags & ts.ObjectFlags.ClassOrInterface)) return false;
+  return (checker.getBaseTypes(target as TS.InterfaceType) ?? []).some((base) => isOrExtendsPromise(checker, base, depth + 1));
+}
+
+/** An array or tuple whose elements are promises (`items.map(async (item) => ...)`). */
+function isPromiseArray(checker: TS.TypeChecker, type: TS.Type): boolean {
+  if (type.isUnion()) return type.types.some((member) => isPromiseArray(checker, member));
+  if (!checker.isArrayType(type) && !checker.isTupleType(type)) return false;
+  return checker.getTypeArguments(type as TS.TypeReference).some((element) => isPromiseType(checker, element));
+}
+
+function isAsyncFunction(node: TS.Node | null | undefined): boolean {
   if (!node) return false;
   if (ts.isVariableDeclaration(node)) return isAsyncFunction(node.initializer ? skipOuterExpressions(node.initializer) : null);
   if (!ts.isFunctionDeclaration(node) && !ts.isFunctionExpression(node) && !ts.isArrowFunction(node) && !ts.isMethodDeclaration(node)) return false;
@@ -68,7 +121,7 @@ function isAsyncFunction(node: ts.Node | null | undefined): boolean {
 }
 
 /** Without types: a call of this file's async functions or methods, an async IIFE, a known promise API. */
-function looksLikePromise(model: TypeScriptModel, expression: ts.Expression): boolean {
+function looksLikePromise(model: TypeScriptModel, expression: TS.Expression): boolean {
   const node = skipOuterExpressions(expression);
   if (ts.isNewExpression(node)) return model.qualifiedName(node.expression) === "Promise";
   if (!ts.isCallExpression(node)) return false;

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from "node:path";
 import { existsSync } from "node:fs";
-import { Project, ts, type SourceFile } from "ts-morph";
+import type { Project, SourceFile, ts as TS } from "ts-morph";
+import { loadTypeScript, ts } from "./ts-runtime";
 
 /**
  * The TypeScript/JavaScript side of the core keeps one ts-morph Project per tsconfig.json (or
@@ -26,20 +27,24 @@ export interface TypeScriptWorkspaceOptions {
   budget?: Partial<TypeCheckBudget>;
   /** Called once per project for a broken tsconfig or a project that went over budget. */
   onWarning?: (message: string) => void;
+  /** False ignores tsconfig.json and jsconfig.json (an untrusted workspace): every file gets the defaults. */
+  readConfigFiles?: boolean;
 }
 
-/** Options for files without a tsconfig.json, and added to every project so JavaScript files are part of it. */
-const defaultCompilerOptions: ts.CompilerOptions = {
-  target: ts.ScriptTarget.ES2022,
-  module: ts.ModuleKind.NodeNext,
-  moduleResolution: ts.ModuleResolutionKind.NodeNext,
-  allowJs: true,
-  checkJs: false,
-  noEmit: true,
-  skipLibCheck: true,
-  strict: true,
-  jsx: ts.JsxEmit.Preserve,
-};
+/** Options for files without a tsconfig.json. */
+function defaultCompilerOptions(): TS.CompilerOptions {
+  return {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    allowJs: true,
+    checkJs: false,
+    noEmit: true,
+    skipLibCheck: true,
+    strict: true,
+    jsx: ts.JsxEmit.Preserve,
+  };
+}
 
 const configNames = ["tsconfig.json", "jsconfig.json"];
 
@@ -61,7 +66,7 @@ export class TypeScriptProject {
    * The type checker over the current program, or null when the project is degraded. The first call
    * builds the program (the slow part); later calls after an edit rebuild it reusing unchanged files.
    */
-  typeChecker(): ts.TypeChecker | null {
+  typeChecker(): TS.TypeChecker | null {
     if (this.degraded) return null;
     const started = performance.now();
     const program = this.project.getProgram().compilerObject;
@@ -96,10 +101,12 @@ export class TypeScriptWorkspace {
   private readonly configForDir = new Map<string, string | null>();
   private readonly budget: TypeCheckBudget;
   private readonly warn: (message: string) => void;
+  private readonly readConfigFiles: boolean;
 
   constructor(options: TypeScriptWorkspaceOptions = {}) {
     this.budget = { ...defaultTypeCheckBudget, ...options.budget };
     this.warn = options.onWarning ?? (() => {});
+    this.readConfigFiles = options.readConfigFiles ?? true;
   }
 
   /**
@@ -107,6 +114,7 @@ export class TypeScriptWorkspace {
    * project of their own, without types from disk). Replaces the file's previous text.
    */
   sourceFile(absolutePath: string | undefined, relativePath: string, text: string): { file: SourceFile; project: TypeScriptProject } {
+    loadTypeScript();
     const filePath = absolutePath ? resolve(absolutePath) : join("/__corolint_unsaved__", relativePath);
     const project = this.projectFor(absolutePath ? dirname(filePath) : null);
     const file = project.project.createSourceFile(filePath, text, { overwrite: true, scriptKind: scriptKindOf(filePath) });
@@ -123,7 +131,7 @@ export class TypeScriptWorkspace {
   }
 
   private projectFor(dir: string | null): TypeScriptProject {
-    const configPath = dir ? this.findConfig(dir) : null;
+    const configPath = dir && this.readConfigFiles ? this.findConfig(dir) : null;
     const key = configPath ?? "";
     let entry = this.projects.get(key);
     if (!entry) {
@@ -140,14 +148,14 @@ export class TypeScriptWorkspace {
         // Parse the config first: ts-morph would throw on a broken file with a less helpful message.
         const read = ts.readConfigFile(configPath, ts.sys.readFile);
         if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, "\n"));
-        const project = new Project({ ...common, tsConfigFilePath: configPath, compilerOptions: { allowJs: true, noEmit: true } });
+        const project = new (loadTypeScript().Project)({ ...common, tsConfigFilePath: configPath, compilerOptions: { allowJs: true, noEmit: true } });
         return new TypeScriptProject(project, configPath, this.budget, this.warn);
       } catch (error) {
         const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
         this.warn(`corolint: ${configPath} could not be read (${reason}); its files are analysed with default compiler options`);
       }
     }
-    const project = new Project({ ...common, compilerOptions: defaultCompilerOptions });
+    const project = new (loadTypeScript().Project)({ ...common, compilerOptions: defaultCompilerOptions() });
     return new TypeScriptProject(project, configPath, this.budget, this.warn);
   }
 
@@ -177,7 +185,7 @@ export class TypeScriptWorkspace {
   }
 }
 
-function scriptKindOf(path: string): ts.ScriptKind {
+function scriptKindOf(path: string): TS.ScriptKind {
   if (/\.tsx$/.test(path)) return ts.ScriptKind.TSX;
   if (/\.jsx$/.test(path)) return ts.ScriptKind.JSX;
   if (/\.[cm]?js$/.test(path)) return ts.ScriptKind.JS;

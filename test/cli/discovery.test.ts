@@ -95,7 +95,7 @@ describe("discovery", () => {
     const dir = makeProject({ "tool": `#!/usr/bin/env python3\n${BLOCKING}`, "notes.txt": "hello\n" });
     const { files, document } = await checkedJson(["tool", "notes.txt"], dir);
     expect(files).toEqual(["tool"]);
-    expect(document.skipped).toEqual([{ file: "notes.txt", reason: "not a Python file (.py, .pyi or a python shebang)" }]);
+    expect(document.skipped).toEqual([{ file: "notes.txt", reason: "not a Python, TypeScript or JavaScript file (.py, .pyi, .ts, .tsx, .mts, .cts, .js, .jsx, .mjs, .cjs or a python shebang)" }]);
   });
 
   it("checks each file once when paths overlap, and does not follow symlinked folders", async () => {

@@ -34,7 +34,7 @@ describe("text format", () => {
     const { code, stdout, stderr } = await runCli(["check"], makeProject({ "README.md": "# hi\n" }));
     expect(code).toBe(0);
     expect(stdout).toBe("No problems found; checked 0 files.\n");
-    expect(stderr).toBe("corolint: warning: no Python files found in .\n");
+    expect(stderr).toBe("corolint: warning: no Python, TypeScript or JavaScript files found in .\n");
   });
 
   it("counts skipped files in the summary and explains them on stderr", async () => {
