@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { analyzeSource, initCore, ruleById, rules, type Rule } from "../rules/index";
+import { analyzeSource, initCore, languageForPath, ruleById, rules, type Rule } from "../rules/index";
 import {
   exampleCode,
   extractRuleTable,
@@ -141,31 +141,32 @@ describe("the registry", () => {
 });
 
 describe("examples/ (what `npm start` lints) reports what its comments promise", () => {
-  /** Every `.py` file under a folder, relative to the repository root, sorted. */
-  function pythonFiles(relativeDir: string): string[] {
+  /** Every file corolint analyses under a folder, relative to the repository root, sorted. */
+  function sourceFiles(relativeDir: string): string[] {
     return readdirSync(join(root, relativeDir), { withFileTypes: true })
       .flatMap((entry) => {
         const path = `${relativeDir}/${entry.name}`;
-        if (entry.isDirectory()) return pythonFiles(path);
-        return entry.name.endsWith(".py") ? [path] : [];
+        if (entry.isDirectory()) return sourceFiles(path);
+        return languageForPath(entry.name) !== null ? [path] : [];
       })
       .sort();
   }
 
   /**
-   * `line:rule` keys (1-based) an example promises with `# rule-id: why` (or `# rule-a, rule-b: why`)
-   * comments, either at the end of the reported line or on comment lines right above it.
+   * `line:rule` keys (1-based) an example promises with `# rule-id: why` (or `# rule-a, rule-b: why`;
+   * `//` in TypeScript and JavaScript) comments, at the end of the reported line or on comment lines
+   * right above it.
    */
   function promisedKeys(source: string): string[] {
     const known = new Set(rules.map((rule) => rule.id));
     const keys: string[] = [];
     let pending: string[] = [];
     source.split("\n").forEach((text, index) => {
-      const match = /#\s*([a-z][a-z0-9-]*(?:\s*,\s*[a-z][a-z0-9-]*)*)\s*:/.exec(text);
+      const match = /(?:#|\/\/)\s*([a-z][a-z0-9-]*(?:\s*,\s*[a-z][a-z0-9-]*)*)\s*:/.exec(text);
       const ids = match ? match[1]!.split(",").map((id) => id.trim()).filter((id) => known.has(id)) : [];
       if (text.trim() === "") {
         pending = [];
-      } else if (text.trimStart().startsWith("#")) {
+      } else if (/^\s*(?:#|\/\/)/.test(text)) {
         pending.push(...ids);
       } else {
         for (const id of [...pending, ...ids]) keys.push(`${index + 1}:${id}`);
@@ -175,9 +176,14 @@ describe("examples/ (what `npm start` lints) reports what its comments promise",
     return keys.sort();
   }
 
-  it.each(pythonFiles("examples"))("%s", (path) => {
+  it("has Python and TypeScript/JavaScript examples", () => {
+    const languages = new Set(sourceFiles("examples").map((path) => languageForPath(path)));
+    expect([...languages].sort()).toEqual(["python", "typescript"]);
+  });
+
+  it.each(sourceFiles("examples"))("%s", (path) => {
     const source = readFileSync(join(root, path), "utf8");
-    const result = analyzeSource({ path, source });
+    const result = analyzeSource({ path, source, absolutePath: join(root, path) });
     const actual = result.findings.map((finding) => `${finding.range.start.line + 1}:${finding.rule}`).sort();
     expect(result.ruleErrors).toEqual([]);
     expect(actual, `${path}: findings differ from its "# rule-id:" comments`).toEqual(promisedKeys(source));

@@ -179,9 +179,9 @@ export function conditionReads(model: TypeScriptModel, condition: TS.Expression)
   return unknown || reads.size === 0 ? null : { reads, plain };
 }
 
-/** Calls that only read values or write output: they cannot change what a condition reads. */
+/** Calls that only read values or write output, and methods that change only their own receiver. */
 const pureGlobals = /^(console|Math|JSON|Number|String|Boolean|Object\.(keys|values|entries)|Array\.isArray|parseInt|parseFloat|isNaN|isFinite)\b/;
-const pureMethods = new Set(["push", "pop", "shift", "unshift", "splice", "slice", "map", "filter", "forEach", "reduce", "join", "concat", "includes", "indexOf", "find", "some", "every", "toString", "toFixed", "trim", "split", "replace", "toLowerCase", "toUpperCase", "startsWith", "endsWith", "get", "has", "set", "add", "delete", "keys", "values", "entries", "log", "info", "warn", "error", "debug"]);
+const pureMethods = new Set(["push", "pop", "sort", "reverse", "fill", "at", "flat", "flatMap", "findIndex", "lastIndexOf", "padStart", "padEnd", "trimStart", "trimEnd", "clear", "shift", "unshift", "splice", "slice", "map", "filter", "forEach", "reduce", "join", "concat", "includes", "indexOf", "find", "some", "every", "toString", "toFixed", "trim", "split", "replace", "toLowerCase", "toUpperCase", "startsWith", "endsWith", "get", "has", "set", "add", "delete", "keys", "values", "entries", "log", "info", "warn", "error", "debug"]);
 
 /**
  * Whether the loop (its body and, for `for`, the incrementor) assigns, updates or may mutate any of
