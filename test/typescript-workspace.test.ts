@@ -66,6 +66,15 @@ describe("TypeScriptWorkspace", () => {
     expect(warnings[0]).toMatch(/tsconfig\.json: its program has \d+ files \(more than 1\); type-aware rules/);
   });
 
+  it("also falls back when the program holds more source text than the budget allows", () => {
+    const dir = project({ "tsconfig.json": TSCONFIG, "repository.ts": REPOSITORY, "handler.ts": HANDLER });
+    const warnings: string[] = [];
+    const workspace = new TypeScriptWorkspace({ budget: { maxProgramSourceLength: 1000 }, onWarning: (message) => warnings.push(message) });
+    expect(keys(analyzeIn(workspace, dir, "handler.ts", HANDLER))).toEqual(["7:unawaited-coroutine"]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/its program holds \d+ MB of source \(more than 0 MB\)/);
+  });
+
   it("uses default options, with one warning, for a broken tsconfig.json", () => {
     const dir = project({ "tsconfig.json": '{ "compilerOptions": ', "repository.ts": REPOSITORY, "handler.ts": HANDLER });
     const warnings: string[] = [];

@@ -17,11 +17,17 @@ import { loadTypeScript, ts } from "./ts-runtime";
 export interface TypeCheckBudget {
   /** Most source files (the project's and their dependencies', lib files included) the program may hold. */
   maxProgramFiles: number;
+  /** Most source text the program may hold, in UTF-16 code units: its syntax trees dominate memory. */
+  maxProgramSourceLength: number;
   /** Longest the first type check of a project may take, in milliseconds. */
   maxMilliseconds: number;
 }
 
-export const defaultTypeCheckBudget: TypeCheckBudget = { maxProgramFiles: 20_000, maxMilliseconds: 20_000 };
+export const defaultTypeCheckBudget: TypeCheckBudget = {
+  maxProgramFiles: 20_000,
+  maxProgramSourceLength: 200_000_000,
+  maxMilliseconds: 20_000,
+};
 
 export interface TypeScriptWorkspaceOptions {
   budget?: Partial<TypeCheckBudget>;
@@ -72,9 +78,14 @@ export class TypeScriptProject {
     const program = this.project.getProgram().compilerObject;
     if (!this.checked) {
       this.checked = true;
-      const files = program.getSourceFiles().length;
-      if (files > this.budget.maxProgramFiles) {
-        return this.degrade(`its program has ${files} files (more than ${this.budget.maxProgramFiles})`);
+      const sourceFiles = program.getSourceFiles();
+      if (sourceFiles.length > this.budget.maxProgramFiles) {
+        return this.degrade(`its program has ${sourceFiles.length} files (more than ${this.budget.maxProgramFiles})`);
+      }
+      const length = sourceFiles.reduce((sum, file) => sum + file.text.length, 0);
+      if (length > this.budget.maxProgramSourceLength) {
+        const megabytes = (n: number) => `${Math.round(n / 1_000_000)} MB`;
+        return this.degrade(`its program holds ${megabytes(length)} of source (more than ${megabytes(this.budget.maxProgramSourceLength)})`);
       }
       const checker = program.getTypeChecker();
       const elapsed = performance.now() - started;
