@@ -93,10 +93,13 @@ describe("TypeScriptWorkspace", () => {
     expect(warnings).toEqual([]);
   });
 
-  it("works without any tsconfig.json, and for unsaved files with no path", () => {
+  it("works without any tsconfig.json (saying so once), and for unsaved files with no path", () => {
     const dir = project({ "repository.ts": REPOSITORY, "handler.ts": HANDLER });
-    const workspace = new TypeScriptWorkspace();
+    const warnings: string[] = [];
+    const workspace = new TypeScriptWorkspace({ onWarning: (message) => warnings.push(message) });
     expect(keys(analyzeIn(workspace, dir, "handler.ts", HANDLER))).toEqual(["6:unawaited-coroutine", "7:unawaited-coroutine"]);
+    analyzeIn(workspace, dir, "repository.ts", REPOSITORY);
+    expect(warnings).toEqual([expect.stringContaining(`no tsconfig.json or jsconfig.json above ${dir}`)]);
     const unsaved = analyzeSource({ path: "untitled.ts", source: HANDLER }, undefined, workspace);
     // The import cannot be resolved without a place on disk; the local async function still is.
     expect(keys(unsaved)).toEqual(["7:unawaited-coroutine"]);

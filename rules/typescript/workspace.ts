@@ -31,7 +31,7 @@ export const defaultTypeCheckBudget: TypeCheckBudget = {
 
 export interface TypeScriptWorkspaceOptions {
   budget?: Partial<TypeCheckBudget>;
-  /** Called once per project for a broken tsconfig or a project that went over budget. */
+  /** Called once per project for a missing or broken tsconfig, or a project that went over budget. */
   onWarning?: (message: string) => void;
   /** False ignores tsconfig.json and jsconfig.json (an untrusted workspace): every file gets the defaults. */
   readConfigFiles?: boolean;
@@ -148,6 +148,12 @@ export class TypeScriptWorkspace {
     if (!entry) {
       entry = this.createProject(configPath);
       this.projects.set(key, entry);
+      if (configPath === null && dir !== null && this.readConfigFiles) {
+        this.warn(
+          `corolint: no tsconfig.json or jsconfig.json above ${dir}; TypeScript and JavaScript files without one are ` +
+            "analysed with default compiler options (strict, ES2022, NodeNext modules)",
+        );
+      }
     }
     return entry;
   }
