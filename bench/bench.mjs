@@ -100,7 +100,7 @@ async function eslintChild(project) {
 // Peak memory comes from GNU time (`%M`: the largest resident set, in KB) when it is installed.
 const gnuTime = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
 
-/** Runs `node ...args` in `cwd`: wall seconds, peak RSS in MB (or null), stdout. Throws on failure. */
+/** Runs `node ...args` in `cwd`: wall seconds, peak RSS in MB (or null), stdout, stderr lines. Throws on failure. */
 function runNode(name, args, cwd) {
   const [command, commandArgs] = gnuTime ? [gnuTime, ["-f", "%M", process.execPath, ...args]] : [process.execPath, args];
   const start = process.hrtime.bigint();
@@ -110,12 +110,16 @@ function runNode(name, args, cwd) {
     throw new Error(`${name} exited with ${result.status}:\n${result.stderr}`);
   }
   let rssMb = null;
+  const stderr = result.stderr.trimEnd().split("\n").filter((line) => line !== "");
   if (gnuTime) {
     // GNU time writes its line last on stderr, after whatever the command wrote there.
-    const last = result.stderr.trimEnd().split("\n").pop() ?? "";
-    if (/^\d+$/.test(last)) rssMb = Number(last) / 1024;
+    const last = stderr.at(-1) ?? "";
+    if (/^\d+$/.test(last)) {
+      rssMb = Number(last) / 1024;
+      stderr.pop();
+    }
   }
-  return { seconds, rssMb, stdout: result.stdout };
+  return { seconds, rssMb, stdout: result.stdout, stderr };
 }
 
 /** `{file, line, rule, message}` with `file` relative to `base`, `/`-separated. */
@@ -170,10 +174,14 @@ function typescriptSection() {
     const times = new Map(contenders.map((c) => [c.name, []]));
     const rss = new Map(contenders.map((c) => [c.name, []]));
     const findings = new Map();
+    // What the commands said on stderr, such as corolint's note that a project went over its type-check
+    // budget (its type-aware rule then falls back to syntax, which changes both time and findings).
+    const notes = new Set();
     for (let run = 0; run < runs; run += 1) {
       for (let i = 0; i < contenders.length; i += 1) {
         const contender = contenders[(i + run) % contenders.length];
-        const { seconds, rssMb, stdout } = runNode(contender.name, contender.args, tempDir);
+        const { seconds, rssMb, stdout, stderr } = runNode(contender.name, contender.args, tempDir);
+        for (const line of stderr) notes.add(`${contender.name}: ${line}`);
         times.get(contender.name).push(seconds);
         if (rssMb !== null) rss.get(contender.name).push(rssMb);
         const found = contender.findings(stdout);
@@ -197,6 +205,8 @@ function typescriptSection() {
         `| ${contender.name} | ${m.toFixed(2)} | ${Math.min(...values).toFixed(2)} | ${Math.max(...values).toFixed(2)} | ${(m / eslintMedian).toFixed(2)}x | ${memory} | ${countByRule(findings.get(contender.name))} |`,
       );
     }
+
+    if (notes.size > 0) console.log(`\nOn stderr:\n${[...notes].map((note) => `- ${note}`).join("\n")}`);
 
     compareFindings(findings.get(contenders[0].name), findings.get(eslint.name));
   } finally {
