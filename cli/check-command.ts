@@ -5,6 +5,7 @@
  */
 import { relative, resolve } from "node:path";
 import { ConfigError, isKnownRuleId, mergeSelection, unknownRuleMessage, type ProjectConfig } from "../rules/config";
+import { languageForPath } from "../rules/index";
 import type { CheckArgs } from "./args";
 import type { AnalysisSettings, FileOutcome, FileTask } from "./check-types";
 import { discoverFiles, toPosix } from "./discover-files";
@@ -48,6 +49,7 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
     options: config.options,
     rules: mergeSelection(config.rules, { select: args.select, ignore: args.ignore }),
     prefilter: args.prefilter,
+    typescriptFiles: [],
   };
 
   const discovery = discoverFiles(
@@ -60,6 +62,7 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
   }
 
   const tasks: FileTask[] = discovery.files.map((absPath) => ({ absPath, analysisPath: toPosix(relative(root, absPath)) }));
+  settings.typescriptFiles = tasks.map((task) => task.absPath).filter((path) => languageForPath(path) === "typescript");
   const progress = new Progress(io.stderr, tasks.length);
   let outcomes: FileOutcome[];
   try {

@@ -2,9 +2,18 @@
  * Reads and analyses one file. The in-process path and the worker threads both call this, so a file
  * gives the same outcome however many jobs run.
  */
-import { analyzeSource, mightHoldFinding, TypeScriptWorkspace } from "../rules/index";
+import { statSync } from "node:fs";
+import { analyzeSource, languageForPath, mightHoldFinding, TypeScriptWorkspace } from "../rules/index";
 import type { AnalysisSettings, FileOutcome, FileTask, LocatedFinding } from "./check-types";
-import { readSourceFile } from "./read-source";
+import { MAX_FILE_BYTES, readSourceFile } from "./read-source";
+
+function isTooLargeOnDisk(path: string): boolean {
+  try {
+    return statSync(path).size > MAX_FILE_BYTES;
+  } catch {
+    return true;
+  }
+}
 
 /** Warnings of this thread's TypeScript projects (a broken tsconfig...) not yet handed to an outcome. */
 const pendingNotes: string[] = [];
@@ -12,8 +21,16 @@ const pendingNotes: string[] = [];
 /** One per thread: TypeScript files of a project share its program (and its type checker). */
 const typescript = new TypeScriptWorkspace({ onWarning: (message) => pendingNotes.push(message) });
 
+/** Whether this thread added the run's TypeScript files to their projects yet. */
+let typescriptFilesAdded = false;
+
 /** The outcome of one file; `initCore` must have been awaited in this thread. Never throws. */
 export function checkFile(task: FileTask, settings: AnalysisSettings): FileOutcome {
+  if (!typescriptFilesAdded && languageForPath(task.absPath) === "typescript") {
+    typescriptFilesAdded = true;
+    // Files over the size limit are skipped with a reason later; they must not slow the program down.
+    typescript.addFiles(settings.typescriptFiles.filter((path) => !isTooLargeOnDisk(path)));
+  }
   const outcome = checkFileOnce(task, settings);
   if (pendingNotes.length === 0 || outcome.kind !== "checked") return outcome;
   return { ...outcome, notes: pendingNotes.splice(0) };

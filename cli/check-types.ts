@@ -10,6 +10,11 @@ export interface AnalysisSettings {
   rules: RuleSelection;
   /** Skip parsing files that `mightHoldFinding` rules out; `--no-prefilter` turns it off. */
   prefilter: boolean;
+  /**
+   * The run's TypeScript and JavaScript files (absolute paths): the thread that checks the first one
+   * adds them all to their projects, so each project's program is built once.
+   */
+  typescriptFiles: string[];
 }
 
 /** One file to analyse. */

@@ -48,7 +48,8 @@ export const unawaitedCoroutine: Rule = {
       "(calling one without `await` is how they are used). In TypeScript and JavaScript it reports floating promises: " +
       "an expression statement whose value is a promise (by its type, so promises from other modules count) that is " +
       "not awaited, returned, `void`-ed, or handled with `.catch(handler)` or `.then(onFulfilled, onRejected)` — " +
-      "as typescript-eslint's `no-floating-promises` does. Without a type checker (a project over its budget) it " +
+      "as typescript-eslint's `no-floating-promises` does with its defaults (one difference: an untyped `.catch(next)` " +
+      "handler counts as handled). Without a type checker (a project over its budget) it " +
       "falls back to what the file shows: its own async functions, async IIFEs and Node's promise APIs.",
     why:
       "Calling a coroutine function only creates a coroutine object. Without `await` its body never runs — the sleep " +

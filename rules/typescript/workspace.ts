@@ -128,8 +128,29 @@ export class TypeScriptWorkspace {
     loadTypeScript();
     const filePath = absolutePath ? resolve(absolutePath) : join("/__corolint_unsaved__", relativePath);
     const project = this.projectFor(absolutePath ? dirname(filePath) : null);
+    // The same text keeps the program (and its type checker) as it is; a new text makes the next
+    // type check build a program that reuses everything else.
+    const existing = project.project.getSourceFile(filePath);
+    if (existing && existing.getFullText() === text) return { file: existing, project };
     const file = project.project.createSourceFile(filePath, text, { overwrite: true, scriptKind: scriptKindOf(filePath) });
     return { file, project };
+  }
+
+  /**
+   * Adds files on disk to their projects before any is analysed, so that one program (and one type
+   * checker) serves them all: adding files one by one would build a program per file.
+   */
+  addFiles(absolutePaths: readonly string[]): void {
+    loadTypeScript();
+    for (const absolutePath of absolutePaths) {
+      const filePath = resolve(absolutePath);
+      const { project } = this.projectFor(dirname(filePath));
+      try {
+        project.addSourceFileAtPathIfExists(filePath);
+      } catch {
+        // Unreadable now: the analysis of the file reports why.
+      }
+    }
   }
 
   /** Drops an edited file from its project, so the program reads it from disk again. */
