@@ -66,6 +66,15 @@ describe("TypeScriptWorkspace", () => {
     expect(warnings[0]).toMatch(/tsconfig\.json: its program has \d+ files \(more than 1\); type-aware rules/);
   });
 
+  it("does not even build a program for more files than the budget allows", () => {
+    const dir = project({ "tsconfig.json": TSCONFIG, "repository.ts": REPOSITORY, "handler.ts": HANDLER, "other.ts": HANDLER });
+    const warnings: string[] = [];
+    const workspace = new TypeScriptWorkspace({ budget: { maxProgramFiles: 2 }, onWarning: (message) => warnings.push(message) });
+    workspace.addFiles(["repository.ts", "handler.ts", "other.ts"].map((name) => path.join(dir, name)));
+    expect(keys(analyzeIn(workspace, dir, "handler.ts", HANDLER))).toEqual(["7:unawaited-coroutine"]);
+    expect(warnings).toEqual([expect.stringContaining("it has 3 files to check (more than 2)")]);
+  });
+
   it("also falls back when the program holds more source text than the budget allows", () => {
     const dir = project({ "tsconfig.json": TSCONFIG, "repository.ts": REPOSITORY, "handler.ts": HANDLER });
     const warnings: string[] = [];

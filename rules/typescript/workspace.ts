@@ -74,6 +74,14 @@ export class TypeScriptProject {
    */
   typeChecker(): TS.TypeChecker | null {
     if (this.degraded) return null;
+    if (!this.checked) {
+      // The files added already are a floor on the program's size: over it, do not even start.
+      const added = this.project.getSourceFiles();
+      if (added.length > this.budget.maxProgramFiles) {
+        this.checked = true;
+        return this.degrade(`it has ${added.length} files to check (more than ${this.budget.maxProgramFiles})`);
+      }
+    }
     const started = performance.now();
     const program = this.project.getProgram().compilerObject;
     if (!this.checked) {
