@@ -5,17 +5,10 @@ import { IncrementalAnalyzer, analyzeSource } from "../rules/index";
 import type { AnalyzeRequest } from "../rules/types";
 import { generateModule } from "../bench/lsp-bench.mjs";
 import { loadCore } from "./helpers/core";
+import { random } from "./helpers/random";
 
 beforeAll(loadCore);
 
-/** A deterministic pseudo-random sequence, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-}
 
 function pythonFilesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })

@@ -2,17 +2,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { IncrementalParser, analyzeSource } from "../rules/index";
 import { parsePython } from "../rules/python/parser";
 import { loadCore } from "./helpers/core";
+import { random } from "./helpers/random";
 
 beforeAll(loadCore);
 
-/** A deterministic pseudo-random sequence, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-}
 
 const base = [
   '"""Service módule — ünïcode and emoji 🚀 in a docstring."""',
