@@ -13,6 +13,13 @@ export function offsetAt(starts: number[], text: string, position: Position): nu
   return Math.min(starts[position.line] + position.column, position.line + 1 < starts.length ? starts[position.line + 1] : text.length);
 }
 
+/** Whether most line breaks of `text` are `\r\n`. */
+export function usesCrlf(text: string): boolean {
+  const all = (text.match(/\n/g) ?? []).length;
+  const crlf = (text.match(/\r\n/g) ?? []).length;
+  return crlf > 0 && crlf * 2 >= all;
+}
+
 /** The result of applying fixes: the new text and which fixes went in. */
 export interface AppliedFixes {
   text: string;
@@ -37,6 +44,8 @@ const same = (a: OffsetEdit, b: OffsetEdit): boolean => a.start === b.start && a
  */
 export function applyFixes(text: string, fixes: readonly Fix[]): AppliedFixes {
   const starts = lineStarts(text);
+  // Rules write "\n"; a file with Windows line endings keeps them.
+  const eol = usesCrlf(text) ? "\r\n" : "\n";
   const accepted: OffsetEdit[] = [];
   const applied: Fix[] = [];
   const skipped: Fix[] = [];
@@ -44,7 +53,7 @@ export function applyFixes(text: string, fixes: readonly Fix[]): AppliedFixes {
     const edits = fix.edits.map((edit: TextEdit) => ({
       start: offsetAt(starts, text, edit.range.start),
       end: offsetAt(starts, text, edit.range.end),
-      newText: edit.newText,
+      newText: eol === "\n" ? edit.newText : edit.newText.replace(/\r?\n/g, eol),
     }));
     const fresh = edits.filter((edit) => !accepted.some((other) => same(edit, other)));
     if (fresh.some((edit) => accepted.some((other) => overlaps(edit, other)))) {
