@@ -22,6 +22,12 @@ export interface CheckArgs {
   /** Absent: choose from the number of files. */
   jobs?: number;
   config?: string;
+  /** Apply fixes (`--fix`; `--unsafe-fixes` implies it unless `--diff`). */
+  fix: boolean;
+  /** Unsafe fixes too. */
+  unsafeFixes: boolean;
+  /** Print the fixes as a unified diff instead of writing them. */
+  diff: boolean;
 }
 
 /** How `corolint server` talks to its editor; vscode-languageserver reads the details from argv itself. */
@@ -82,7 +88,7 @@ function parseHelp(rest: string[]): ParsedArgs {
 }
 
 function parseCheck(rest: string[]): ParsedArgs {
-  const args: CheckArgs = { kind: "check", paths: [], exitZero: false, format: "text", prefilter: true };
+  const args: CheckArgs = { kind: "check", paths: [], exitZero: false, format: "text", prefilter: true, fix: false, unsafeFixes: false, diff: false };
   const reader = new OptionReader(rest, "check");
   for (let option = reader.next(); option !== null; option = reader.next()) {
     if (option.positional !== undefined) {
@@ -108,6 +114,18 @@ function parseCheck(rest: string[]): ParsedArgs {
         reader.noValue(option);
         args.prefilter = false;
         break;
+      case "--fix":
+        reader.noValue(option);
+        args.fix = true;
+        break;
+      case "--unsafe-fixes":
+        reader.noValue(option);
+        args.unsafeFixes = true;
+        break;
+      case "--diff":
+        reader.noValue(option);
+        args.diff = true;
+        break;
       case "--format": {
         const value = reader.value(option);
         if (!(FORMATS as readonly string[]).includes(value)) {
@@ -131,6 +149,10 @@ function parseCheck(rest: string[]): ParsedArgs {
     }
   }
   if (args.paths.length === 0) args.paths.push(".");
+  // `--unsafe-fixes` alone means "fix, unsafe fixes included"; with `--diff` it shows them instead.
+  if (args.unsafeFixes && !args.diff) args.fix = true;
+  if (args.diff && args.fix && !args.unsafeFixes) throw new UsageError("--diff shows the fixes instead of applying them: use --fix or --diff, not both", "check");
+  if (args.diff && args.format !== "text") throw new UsageError("--diff prints a unified diff: it takes no --format", "check");
   return args;
 }
 

@@ -18,6 +18,7 @@ import { findConfig, loadConfigFile, type LoadedConfig } from "./load-config";
 import { Progress } from "./progress";
 import { compareFindings, compareStrings, type CheckReport } from "./report";
 import { analyzeFiles, defaultJobs } from "./run-analysis";
+import { fixFiles, hasApplicableFix, type FileFix } from "./fix-files";
 
 const EMPTY_CONFIG: ProjectConfig = { rules: {}, options: {}, exclude: [] };
 
@@ -76,8 +77,44 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
   }
   progress.finish();
 
+  let fixedLine: string | null = null;
+  if (args.fix || args.diff) {
+    const fixable = tasks.filter((_, index) => hasApplicableFix(outcomes[index]!, args.unsafeFixes));
+    let fixes: FileFix[];
+    try {
+      fixes = await fixFiles(fixable, settings, {
+        unsafe: args.unsafeFixes,
+        dryRun: args.diff,
+        displayPath: (task) => display(io.cwd, task.absPath),
+      });
+    } catch (error) {
+      return fail(`internal error while fixing: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    for (const fix of fixes) {
+      const file = display(io.cwd, fix.task.absPath);
+      if (fix.error) io.stderr.write(`corolint: could not fix ${file}: ${fix.error}\n`);
+      for (const title of fix.rejected) io.stderr.write(`corolint: ${file}: skipped the fix "${title}": the file would no longer parse\n`);
+    }
+    const changed = fixes.filter((fix) => fix.fixed > 0);
+    const count = changed.reduce((sum, fix) => sum + fix.fixed, 0);
+    const summary = `${count} ${count === 1 ? "fix" : "fixes"} in ${changed.length} ${changed.length === 1 ? "file" : "files"}`;
+    if (args.diff) {
+      for (const fix of changed) io.stdout.write(fix.diff ?? "");
+      io.stderr.write(count === 0 ? "corolint: nothing to fix\n" : `corolint: would apply ${summary}\n`);
+      return count > 0 ? 1 : 0;
+    }
+    // What is left: the fixed files analysed again.
+    const changedTasks = changed.map((fix) => fix.task);
+    const again = await analyzeFiles(changedTasks, settings, { jobs: 1 });
+    changedTasks.forEach((task, index) => {
+      outcomes[tasks.indexOf(task)] = again[index]!;
+    });
+    fixedLine = `Applied ${summary}.`;
+  }
+
   const report = buildReport(io.cwd, root, tasks, outcomes, discovery.skipped);
   writeDiagnostics(report, args, io);
+  if (fixedLine !== null) (args.format === "text" ? io.stdout : io.stderr).write(`${fixedLine}\n`);
 
   switch (args.format) {
     case "text": {

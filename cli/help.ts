@@ -21,10 +21,12 @@ Exit codes: 0 no error-severity findings, 1 at least one, 2 usage, configuration
 /** `corolint check --help`. */
 export const CHECK_HELP = `Usage: corolint check [options] [PATH...]
 
-Checks the Python files (.py, .pyi) under each PATH (default: "."). Folders are walked, leaving out
-.git, node_modules, site-packages, __pycache__, virtual environments (folders holding pyvenv.cfg),
-what .gitignore files ignore and the configuration's "exclude" globs. Files named on the command
-line are always checked.
+Checks the Python (.py, .pyi), TypeScript (.ts, .tsx, .mts, .cts) and JavaScript (.js, .jsx, .mjs,
+.cjs) files under each PATH (default: "."). Folders are walked, leaving out .git, node_modules,
+site-packages, __pycache__, virtual environments (folders holding pyvenv.cfg), .d.ts files, *.min.js
+bundles, what .gitignore files ignore and the configuration's "exclude" globs. Files named on the
+command line are always checked. TypeScript and JavaScript files are checked in the project of the
+nearest tsconfig.json or jsconfig.json.
 
 Options:
   --select IDS        run only these rules (comma-separated; replaces the configured "select")
@@ -34,6 +36,10 @@ Options:
                       instead of searching from the current folder upward
   --jobs N            worker threads (default: one per 16 files, at most one per core;
                       0 or 1 analyses in the main thread)
+  --fix               apply the safe fixes, then report what is left
+  --unsafe-fixes      apply unsafe fixes too (they can change behaviour: read the diff)
+  --diff              print the fixes as a unified diff instead of writing them
+                      (with --unsafe-fixes: the unsafe ones too); exit 1 when there is one
   --exit-zero         exit 0 even when there are error-severity findings
   --no-prefilter      parse every file (slower; for checking the prefilter)
   -h, --help          show this help
@@ -42,8 +48,11 @@ Configuration: the nearest corolint.json, or pyproject.toml with a [tool.corolin
 current folder upward (corolint.json wins in the same folder). Keys: select, ignore, severity,
 extra-blocking-calls, extra-async-decorators, monkey-patch-in-tests, exclude.
 
-Exit codes: 0 no error-severity findings (warnings do not fail), 1 at least one,
-2 usage, configuration or internal error.
+Fixes are written atomically and never leave a file that parses worse than before; a fix that
+would is skipped and reported. A second --fix changes nothing.
+
+Exit codes: 0 no error-severity findings (warnings do not fail), 1 at least one (after --fix: one
+left), 2 usage, configuration or internal error.
 `;
 
 /** `corolint rules --help`. */

@@ -17,11 +17,22 @@ describe("parseArgs", () => {
       config: "x.json",
       exitZero: true,
       prefilter: false,
+      fix: false,
+      unsafeFixes: false,
+      diff: false,
     });
   });
 
+  it("reads the fix flags: --unsafe-fixes implies --fix unless --diff, which takes no --format", () => {
+    expect(parseArgs(["check", "--fix"])).toMatchObject({ fix: true, unsafeFixes: false, diff: false });
+    expect(parseArgs(["check", "--unsafe-fixes"])).toMatchObject({ fix: true, unsafeFixes: true, diff: false });
+    expect(parseArgs(["check", "--diff", "--unsafe-fixes"])).toMatchObject({ fix: false, unsafeFixes: true, diff: true });
+    expect(() => parseArgs(["check", "--diff", "--fix"])).toThrow(/--fix or --diff/);
+    expect(() => parseArgs(["check", "--diff", "--format", "json"])).toThrow(/takes no --format/);
+  });
+
   it("defaults to the current folder, text format, prefilter on", () => {
-    expect(parseArgs(["check"])).toEqual({ kind: "check", paths: ["."], exitZero: false, format: "text", prefilter: true });
+    expect(parseArgs(["check"])).toEqual({ kind: "check", paths: ["."], exitZero: false, format: "text", prefilter: true, fix: false, unsafeFixes: false, diff: false });
   });
 
   it("treats everything after -- as paths", () => {
