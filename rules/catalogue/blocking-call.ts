@@ -1,12 +1,13 @@
 import type { Node } from "web-tree-sitter";
 import type { Rule } from "../rule";
-import type { Fix } from "../types";
-import { canAwaitAt, ensureModuleImport, insertBefore, replaceNode } from "../python/fix-helpers";
+import type { Fix, TextEdit } from "../types";
+import { canAwaitAt, insertBefore, mergeInsertions, moduleNameAt, rangeOf, replaceNode } from "../python/fix-helpers";
 import type { Framework, PythonModel, Scope, Site } from "../python/semantic";
 import { mayHaveAsyncContext } from "../python/triggers";
 import type { ts as TS } from "ts-morph";
 import { ts } from "../typescript/ts-runtime";
-import type { TypeScriptModel } from "../typescript/model";
+import { skipOuterExpressions, type TsSite, type TypeScriptModel } from "../typescript/model";
+import { awaitEdits, canAwaitAt as canAwaitInTs, fileNames, moduleMember, namedImportOf, replaceNode as replaceTsNode } from "../typescript/fix-helpers";
 import { blockingNodeCall } from "../typescript/node-apis";
 
 /** The families of blocking calls; each has its own async alternative. */
@@ -195,14 +196,208 @@ function sleepFix(model: PythonModel, site: Site, framework: Framework): Fix[] {
   const parent = site.node.parent;
   const fn = site.node.childForFieldName("function");
   if (!fn || !parent || !awaitableParents.has(parent.type)) return [];
-  const { name, edits } = ensureModuleImport(model, framework);
+  const module = moduleNameAt(model, framework, site.scope);
+  if (!module) return [];
   return [
     {
-      title: `Replace with \`await ${name}.sleep(...)\``,
+      title: `Replace with \`await ${module.name}.sleep(...)\``,
       safety: "safe",
-      edits: [insertBefore(site.node, "await "), replaceNode(fn, `${name}.sleep`), ...edits],
+      edits: [insertBefore(site.node, "await "), replaceNode(fn, `${module.name}.sleep`), ...module.edits],
     },
   ];
+}
+
+/**
+ * Blocking calls that must run on the thread that calls them, so a worker thread is no cure: a
+ * `sqlite3` connection refuses use from another thread than its creator's (`check_same_thread`), and
+ * `Condition.wait()` needs the condition's lock held by the waiting thread.
+ */
+const threadBound = new Set(["sqlite3.connect", "threading.Condition.wait"]);
+
+/**
+ * The unsafe fix for the other blocking calls in an `async def`: run the call in a worker thread,
+ * `f(a, k=v)` → `await asyncio.to_thread(f, a, k=v)` (`trio.to_thread.run_sync` / `anyio.to_thread.run_sync`
+ * in trio or anyio modules; those take no keyword arguments for the function, so keywords go through
+ * `functools.partial`). The callee and the arguments keep their text, and are evaluated in the same
+ * order, on the loop; only the call moves to the thread. Unsafe: the function now runs on another
+ * thread (thread-local state, thread-affine objects), cancelling the `await` does not stop it, and an
+ * object it returns (a file, a response) may still block when used.
+ */
+function toThreadFix(model: PythonModel, site: Site, framework: Framework, name: string): Fix[] {
+  if (!canAwaitAt(site) || threadBound.has(name)) return [];
+  const call = site.node;
+  const parent = call.parent;
+  const fn = call.childForFieldName("function");
+  const args = call.childForFieldName("arguments");
+  // `with open(p) as f:` is left alone: the reads and writes of its body would still block, unreported.
+  if (!fn || !args || !parent || !awaitableParents.has(parent.type)) return [];
+  const runner = moduleNameAt(model, framework, site.scope);
+  if (!runner) return [];
+  const isGenerator = args.type === "generator_expression";
+  const argNodes = isGenerator ? [args] : args.namedChildren.filter((a): a is Node => a !== null && a.type !== "comment");
+  const hasKeywords = argNodes.some((a) => a.type === "keyword_argument" || a.type === "dictionary_splat");
+  let head = framework === "asyncio" ? `await ${runner.name}.to_thread(` : `await ${runner.name}.to_thread.run_sync(`;
+  let tail = "";
+  const imports = [...runner.edits];
+  if (framework !== "asyncio" && hasKeywords) {
+    const functools = moduleNameAt(model, "functools", site.scope);
+    if (!functools) return [];
+    head += `${functools.name}.partial(`;
+    tail = ")";
+    imports.push(...functools.edits);
+  }
+  const fnEnd = { line: fn.endPosition.row, column: fn.endPosition.column };
+  const argsStart = { line: args.startPosition.row, column: args.startPosition.column };
+  const edits: TextEdit[] = [insertBefore(call, head)];
+  if (isGenerator) {
+    // `f(x for x in xs)` → `to_thread(f, (x for x in xs))`: the generator keeps its own parentheses.
+    edits.push({ range: { start: fnEnd, end: argsStart }, newText: ", " });
+    tail += ")";
+  } else {
+    // `f(a, b)` → `to_thread(f, a, b)`: the call's `(` becomes the comma, its `)` closes `to_thread(`.
+    const inner = args.text.slice(1);
+    const spaces = /^[ \t]*/.exec(inner)![0].length;
+    const lineBreak = /^[ \t]*(#|\r?\n)/.test(inner);
+    const separator = argNodes.length === 0 ? "" : lineBreak ? "," : ", ";
+    const end = { line: argsStart.line, column: argsStart.column + 1 + (lineBreak ? 0 : spaces) };
+    edits.push({ range: { start: fnEnd, end }, newText: separator });
+  }
+  if (tail) edits.push({ range: { start: rangeOf(call).end, end: rangeOf(call).end }, newText: tail });
+  const shown = framework === "asyncio" ? `${runner.name}.to_thread` : `${runner.name}.to_thread.run_sync`;
+  return [
+    {
+      title: `Run in a thread: \`await ${shown}(${fn.text.length <= 40 && !fn.text.includes("\n") ? fn.text : "..."}, ...)\``,
+      safety: "unsafe",
+      edits: [...edits, ...mergeInsertions(imports)],
+    },
+  ];
+}
+
+/** The fixes of a blocking call: `time.sleep` has a safe one, the others an unsafe worker-thread one. */
+function pythonFixes(model: PythonModel, site: Site, framework: Framework, name: string): Fix[] | undefined {
+  const fixes = name === "time.sleep" ? sleepFix(model, site, framework) : toThreadFix(model, site, framework, name);
+  return fixes.length > 0 ? fixes : undefined;
+}
+
+/**
+ * The `fs.*Sync` functions whose `fs.promises` form takes the same arguments and gives the same
+ * result, and how safe the swap is. `realpath` is unsafe: `fs.promises.realpath` resolves like
+ * `realpathSync.native` (the system's realpath), which can differ from `realpathSync` in case and on
+ * Windows drives. `existsSync` (no promise form), `openSync` (a number, not a `FileHandle`) and the
+ * descriptor-based functions (`readSync`, `fstatSync`...) have none.
+ */
+const fsPromiseForms = new Map<string, Fix["safety"]>([
+  ...[
+    "readFile", "writeFile", "appendFile", "readdir", "stat", "lstat", "statfs", "mkdir", "mkdtemp", "rm", "rmdir",
+    "unlink", "rename", "copyFile", "cp", "access", "readlink", "chmod", "chown", "lchown", "utimes", "lutimes",
+    "link", "symlink", "truncate", "opendir",
+  ].map((name) => [name, "safe"] as const),
+  ["realpath", "unsafe"],
+]);
+
+/** Functions whose sync form also takes a file descriptor, which their promise form rejects. */
+const takesDescriptor = new Set(["readFile", "writeFile", "appendFile", "truncate"]);
+
+/**
+ * Whether an argument may be a file descriptor (a number): by its type when the checker is there and
+ * knows it; else by its look — a number, `x.fd`, a name like `fd`, an `openSync(...)` call, or a
+ * local constant holding one of those.
+ */
+function mayBeDescriptor(model: TypeScriptModel, argument: TS.Expression | undefined, depth = 0): boolean {
+  if (!argument) return false;
+  const node = skipOuterExpressions(argument);
+  if (model.checker) {
+    const type = model.checker.getTypeAtLocation(node);
+    if (!(type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))) {
+      const parts = type.isUnion() ? type.types : [type];
+      return parts.some((t) => (t.flags & (ts.TypeFlags.NumberLike | ts.TypeFlags.TypeParameter)) !== 0);
+    }
+  }
+  if (ts.isNumericLiteral(node)) return true;
+  if (ts.isPrefixUnaryExpression(node)) return node.operator !== ts.SyntaxKind.ExclamationToken;
+  if (ts.isConditionalExpression(node)) return mayBeDescriptor(model, node.whenTrue, depth + 1) || mayBeDescriptor(model, node.whenFalse, depth + 1);
+  if (ts.isBinaryExpression(node)) {
+    const left = () => mayBeDescriptor(model, node.left, depth + 1);
+    const right = () => mayBeDescriptor(model, node.right, depth + 1);
+    switch (node.operatorToken.kind) {
+      case ts.SyntaxKind.PlusToken: // `dir + "/a"` is a path, `fd + 0` a number
+        return left() && right();
+      case ts.SyntaxKind.BarBarToken:
+      case ts.SyntaxKind.QuestionQuestionToken:
+      case ts.SyntaxKind.AmpersandAmpersandToken:
+        return left() || right();
+      case ts.SyntaxKind.CommaToken:
+      case ts.SyntaxKind.EqualsToken:
+        return right();
+      default: // `a - b`, `a | b`...
+        return true;
+    }
+  }
+  if (ts.isPropertyAccessExpression(node)) return /(^fd|Fd|descriptor|Descriptor)$/.test(node.name.text);
+  if (ts.isCallExpression(node)) return model.qualifiedName(node.expression) === "fs.openSync";
+  if (ts.isIdentifier(node)) {
+    if (/(^fd|Fd|descriptor|Descriptor)$/.test(node.text)) return true;
+    const declaration = model.localDeclaration(node);
+    if (declaration && ts.isVariableDeclaration(declaration) && declaration.initializer && depth < 8) {
+      return mayBeDescriptor(model, declaration.initializer, depth + 1);
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether `stat`/`lstat` options keep their meaning in the promise form, which has no
+ * `throwIfNoEntry: false` (it rejects where `statSync` returns `undefined`): only an options object
+ * literal that does not turn it off, or none.
+ */
+function statOptionsKept(options: TS.Expression | undefined): boolean {
+  if (!options) return true;
+  const node = skipOuterExpressions(options);
+  if (!ts.isObjectLiteralExpression(node)) return false;
+  return node.properties.every((property) => {
+    if (!ts.isPropertyAssignment(property) && !ts.isShorthandPropertyAssignment(property)) return false;
+    const name = property.name;
+    if (!ts.isIdentifier(name) && !ts.isStringLiteral(name)) return false;
+    if (name.text !== "throwIfNoEntry") return true;
+    return ts.isPropertyAssignment(property) && property.initializer.kind === ts.SyntaxKind.TrueKeyword;
+  });
+}
+
+/**
+ * The fix of an `fs.*Sync` call directly in an async function: `await` its `fs.promises` form, in the
+ * file's import style — `fs.readFileSync(p)` → `await fs.promises.readFile(p)` through the same module
+ * object; a named `readFileSync` import → `await readFile(p)` with `readFile` imported from
+ * `fs/promises` (added to an existing import of it, or a new `import`/`require` spelled like the `fs`
+ * one). Parenthesised where precedence needs it: `(await readFile(p)).toString()`.
+ */
+function fsPromiseFix(model: TypeScriptModel, site: TsSite<TS.CallExpression>, qualified: string): Fix[] {
+  const member = qualified.slice("fs.".length);
+  if (!/^\w+Sync$/.test(member)) return [];
+  const promiseName = member.slice(0, -"Sync".length);
+  const safety = fsPromiseForms.get(promiseName);
+  const call = site.node;
+  if (!safety || !site.func || !canAwaitInTs(call, site.func)) return [];
+  if (takesDescriptor.has(promiseName) && mayBeDescriptor(model, call.arguments[0])) return [];
+  if ((promiseName === "stat" || promiseName === "lstat") && !statOptionsKept(call.arguments[1])) return [];
+  const sourceFile = model.sourceFile;
+  const callee = call.expression;
+  let edits: TextEdit[];
+  let shown: string;
+  if (ts.isPropertyAccessExpression(callee) && callee.name.text === member && model.qualifiedName(callee.expression) === "fs") {
+    edits = [replaceTsNode(sourceFile, callee.name, `promises.${promiseName}`)];
+    const object = callee.expression.getText(sourceFile);
+    shown = object.length <= 30 && !object.includes("\n") ? `${object}.promises.${promiseName}` : `fs.promises.${promiseName}`;
+  } else if (ts.isIdentifier(callee)) {
+    const names = fileNames(sourceFile);
+    const anchor = namedImportOf(model, callee, "fs", names);
+    const target = anchor ? moduleMember(model, anchor, "fs/promises", ["fs/promises", "fs.promises"], promiseName, names) : null;
+    if (!target) return [];
+    edits = [replaceTsNode(sourceFile, callee, target.expression), ...target.edits];
+    shown = target.expression;
+  } else {
+    return [];
+  }
+  return [{ title: `Replace with \`await ${shown}(...)\``, safety, edits: [...awaitEdits(sourceFile, call), ...edits] }];
 }
 
 /** `xhr.open(method, url, false)` on an `XMLHttpRequest`: a synchronous request. */
@@ -253,9 +448,36 @@ export const blockingCall: Rule = {
       "    return requests.get(url).json()",
     ].join("\n"),
     fixSafety:
-      "`time.sleep(x)` directly in an `async def` has a safe fix: `await asyncio.sleep(x)` (`trio.sleep` / " +
+      "Python: `time.sleep(x)` directly in an `async def` has a safe fix: `await asyncio.sleep(x)` (`trio.sleep` / " +
       "`anyio.sleep` in trio or anyio modules), adding the import when it is missing — same duration, and other " +
-      "tasks run meanwhile. Other blocking calls have no automatic fix yet: the async replacement changes the API.",
+      "tasks run meanwhile. The other blocking calls have an unsafe fix, \"Run in a thread\": `requests.get(url, timeout=5)` " +
+      "becomes `await asyncio.to_thread(requests.get, url, timeout=5)` — the callee and arguments as written, evaluated " +
+      "on the loop as before, only the call moved to a worker thread (`await trio.to_thread.run_sync(...)` / " +
+      "`await anyio.to_thread.run_sync(...)` in trio or anyio modules, with keyword arguments passed through " +
+      "`functools.partial`, since those take none). It is unsafe because the function now runs on another thread " +
+      "(thread-local state, objects tied to a thread), cancelling the `await` does not stop it, and what it returns " +
+      "(a file, a response body) may still block when used; `asyncio.to_thread` needs Python 3.9. The fixes are " +
+      "offered only where `await` can be written without changing precedence (a statement, an assignment, a `return`, " +
+      "an argument; not inside a comprehension, a lambda or a decorated generator coroutine, nor on an attribute of " +
+      "the result), and not for `with open(...)` (the reads and writes of the body would still block, unreported: use " +
+      "aiofiles or `anyio.open_file`), `sqlite3.connect` (the connection refuses use outside its thread) and " +
+      "`Condition.wait` (the lock is held by the calling thread). " +
+      "TypeScript and JavaScript: an `fs.*Sync` call directly in an async function has a safe fix when its " +
+      "`fs.promises` form takes the same arguments and gives the same result — `readFile`, `writeFile`, `appendFile`, " +
+      "`readdir`, `stat`, `lstat`, `statfs`, `mkdir`, `mkdtemp`, `rm`, `rmdir`, `unlink`, `rename`, `copyFile`, `cp`, " +
+      "`access`, `readlink`, `chmod`, `chown`, `lchown`, `utimes`, `lutimes`, `link`, `symlink`, `truncate`, `opendir`: " +
+      "`fs.readFileSync(p, enc)` becomes `await fs.promises.readFile(p, enc)` through the same module object (default, " +
+      "namespace or `require` import), and a named import `readFileSync(p)` becomes `await readFile(p)` with `readFile` " +
+      "added to an existing `fs/promises` import, or imported in a new `import`/`require` spelled like the `fs` one " +
+      "(an alias when the name is taken). It is parenthesised where precedence needs it " +
+      "(`(await readFile(p)).toString()`). There is no fix when the first argument may be a file descriptor (the " +
+      "promise forms reject numbers), for `statSync`/`lstatSync` with options that may turn `throwIfNoEntry` off (the " +
+      "promise form rejects instead of returning `undefined`), inside a nested non-async function, a parameter default " +
+      "or a class field. `realpathSync` gets an unsafe fix: `fs.promises.realpath` resolves like `realpathSync.native`, " +
+      "which can differ in letter case and on Windows drives. `existsSync` (no promise form), `openSync` (a number, not " +
+      "a `FileHandle`), the descriptor functions (`readSync`, `fstatSync`...), `execSync`/`execFileSync`/`spawnSync`, " +
+      "`crypto.*Sync`, `zlib.*Sync`, `Atomics.wait` and synchronous `XMLHttpRequest` have no fix: the async API differs " +
+      "(callbacks, streams, events), so the rewrite needs a human.",
     useInstead: [
       "import asyncio",
       "import httpx",
@@ -298,7 +520,12 @@ export const blockingCall: Rule = {
       const qualified = model.qualifiedName(call.expression);
       const blocking = qualified ? blockingNodeCall(qualified) : null;
       if (blocking) {
-        report({ node: call, message: `\`${blocking.name}()\` blocks the event loop${where}; ${blocking.alternative}` });
+        const fixes = qualified!.startsWith("fs.") ? fsPromiseFix(model, site, qualified!) : [];
+        report({
+          node: call,
+          message: `\`${blocking.name}()\` blocks the event loop${where}; ${blocking.alternative}`,
+          fixes: fixes.length > 0 ? fixes : undefined,
+        });
       } else if (isSyncXhrOpen(model, call)) {
         report({
           node: call,
@@ -317,7 +544,7 @@ export const blockingCall: Rule = {
       report({
         node: site.node,
         message: `\`${displayName(found.name)}\` blocks the event loop${where}; ${alternatives[found.family][framework]}`,
-        fixes: found.name === "time.sleep" ? sleepFix(model, site, framework) : undefined,
+        fixes: pythonFixes(model, site, framework, found.name),
       });
     }
   },

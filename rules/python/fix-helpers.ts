@@ -1,6 +1,6 @@
 import type { Node } from "web-tree-sitter";
 import type { Range, TextEdit } from "../types";
-import type { FunctionInfo, PythonModel, Site } from "./semantic";
+import type { FunctionInfo, PythonModel, Scope, Site } from "./semantic";
 
 /** The zero-based range a node covers (through `end` when given). */
 export function rangeOf(node: Node, end: Node = node): Range {
@@ -55,4 +55,32 @@ export function ensureModuleImport(model: PythonModel, module: string): { name: 
   const lineText = model.source.split("\n", row + 1)[row] ?? "";
   const end = { line: row, column: lineText.replace(/\r$/, "").length };
   return { name: module, edits: [{ range: { start: end, end }, newText: `\nimport ${module}` }] };
+}
+
+/**
+ * `ensureModuleImport`, checked at a site: null when the name it gives would not mean `module` in
+ * `scope` — a local, a parameter or another module-level binding of that name shadows it there.
+ */
+export function moduleNameAt(model: PythonModel, module: string, scope: Scope): { name: string; edits: TextEdit[] } | null {
+  const result = ensureModuleImport(model, module);
+  const bindings = model.lookup(result.name, scope);
+  if (bindings === null) return result.edits.length > 0 ? result : null;
+  return bindings.every((b) => b.kind === "import" && b.qualified === module) ? result : null;
+}
+
+/**
+ * Joins insertions at the same place into one edit, in order: edits of one fix that insert at the
+ * same position would otherwise land in reverse order.
+ */
+export function mergeInsertions(edits: TextEdit[]): TextEdit[] {
+  const merged: TextEdit[] = [];
+  for (const edit of edits) {
+    const empty = (e: TextEdit) => e.range.start.line === e.range.end.line && e.range.start.column === e.range.end.column;
+    const same = merged.find(
+      (m) => empty(m) && empty(edit) && m.range.start.line === edit.range.start.line && m.range.start.column === edit.range.start.column,
+    );
+    if (same) same.newText += edit.newText;
+    else merged.push({ range: edit.range, newText: edit.newText });
+  }
+  return merged;
 }
