@@ -33,6 +33,10 @@ describe("time.sleep fix", () => {
       '"""Docs."""\nasync def f():\n    import time\n    time.sleep(1)',
       '"""Docs."""\nimport asyncio\nasync def f():\n    import time\n    await asyncio.sleep(1)',
     ],
+    [
+      "#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\nasync def f():\n    import time\n    time.sleep(1)\n",
+      "#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\nimport asyncio\nasync def f():\n    import time\n    await asyncio.sleep(1)\n",
+    ],
   ])("fixes %j", (source, expected) => {
     expect(fixed(source, "blocking-call")).toBe(expected);
     expect(findingKeys(expected)).toEqual([]);

@@ -1,7 +1,13 @@
 import type { Node } from "web-tree-sitter";
+import type { ts as TS } from "ts-morph";
 import { ts } from "../typescript/ts-runtime";
 import type { Rule } from "../rule";
-import type { ContextKind, PythonModel, Scope } from "../python/semantic";
+import type { Fix } from "../types";
+import type { ContextKind, PythonModel, Scope, Site } from "../python/semantic";
+import { canAwaitAt } from "../python/fix-helpers";
+import { addToBlock, continuesLoop, moduleImport } from "../python/fix-statements";
+import type { TsSite } from "../typescript/model";
+import { addToLoopBody, continuesLoop as tsContinuesLoop, type TsLoop } from "../typescript/fix-statements";
 import { isAsyncForm, someInSameFunction } from "../python/walk";
 import { mayHaveAsyncContext, mayHaveGreenletContext } from "../python/triggers";
 import { blockingFamily } from "./blocking-call";
@@ -206,6 +212,55 @@ function hasCheckpoint(model: PythonModel, node: Node, scope: Scope, context: Co
   });
 }
 
+/**
+ * The unsafe fix for a Python loop: a checkpoint as the loop body's last statement (its first when a
+ * `continue` could skip the last) — `await asyncio.sleep(0)` (trio/anyio in trio or anyio modules) directly
+ * in an `async def`, `gevent.sleep(0)` / `eventlet.sleep(0)` in a greenlet — importing the module
+ * when it is missing. None in a decorated generator coroutine, where `await` is a syntax error.
+ */
+function pythonCheckpointFix(model: PythonModel, site: Site, context: ContextKind, body: Node): Fix[] {
+  let module: string;
+  if (context === "async") {
+    if (!canAwaitAt(site)) return [];
+    module = model.framework;
+  } else {
+    if (!site.func || site.scope !== site.func.scope) return [];
+    // The greenlet library the module imports at module level (imports in functions are not looked at,
+    // so that the fix only depends on what every analysis of the module sees).
+    const roots = new Set(
+      model.imports.filter((imp) => imp.scope === model.moduleScope).flatMap((imp) => imp.modules.map((m) => m.split(".")[0])),
+    );
+    if (roots.has("gevent")) module = "gevent";
+    else if (roots.has("eventlet")) module = "eventlet";
+    else return [];
+  }
+  const { name, edits } = moduleImport(model, module);
+  // The name must mean the module in the loop's function, not a local or parameter that shadows it.
+  const bindings = model.lookup(name, site.scope);
+  if (bindings ? !bindings.every((b) => b.kind === "import" && b.qualified === module) : edits.length === 0) return [];
+  const statement = context === "async" ? `await ${name}.sleep(0)` : `${name}.sleep(0)`;
+  const edit = addToBlock(model.source, body, statement, continuesLoop(body) ? "start" : "end");
+  if (!edit) return [];
+  return [{ title: `Add \`${statement}\` to the loop`, safety: "unsafe", edits: [edit, ...edits] }];
+}
+
+/** The checkpoint the TypeScript fix adds: one turn of the event loop, timers and I/O included. */
+const tsCheckpoint = "await new Promise((resolve) => setImmediate(resolve));";
+
+/**
+ * The unsafe fix for a TypeScript/JavaScript loop directly in an async function: `tsCheckpoint` as
+ * the body's last statement (first when a `continue` could skip the last), in braces if the body was
+ * a single statement.
+ */
+function tsCheckpointFix(sourceFile: TS.SourceFile, site: TsSite<TsLoop>): Fix[] {
+  // A class static block between the loop and the function is no place for `await`.
+  for (let node: TS.Node = site.node.parent; node !== site.func; node = node.parent) {
+    if (!node || ts.isClassStaticBlockDeclaration(node)) return [];
+  }
+  const edits = addToLoopBody(sourceFile, site.node, tsCheckpoint, tsContinuesLoop(site.node) ? "start" : "end");
+  return edits ? [{ title: "Add `await new Promise((resolve) => setImmediate(resolve))` to the loop", safety: "unsafe", edits }] : [];
+}
+
 export const nonYieldingLoop: Rule = {
   id: "non-yielding-loop",
   summary: "A loop in a coroutine, async function or greenlet that never yields and cannot end by itself.",
@@ -229,6 +284,17 @@ export const nonYieldingLoop: Rule = {
       "    while not service.ready:",
       "        pass",
     ].join("\n"),
+    fixSafety:
+      "The fix is unsafe. It adds a checkpoint as the last statement of the loop body — `await asyncio.sleep(0)` " +
+      "(`trio.sleep(0)` / `anyio.sleep(0)` in trio or anyio modules) directly in an `async def`, `gevent.sleep(0)` / " +
+      "`eventlet.sleep(0)` in a greenlet, `await new Promise((resolve) => setImmediate(resolve));` in a TypeScript or " +
+      "JavaScript async function (a body that is a single statement gets braces) — and imports the module when it is " +
+      "missing; when a `continue` could skip the last statement, the checkpoint goes first instead. Other tasks then " +
+      "run and the program no longer hangs, but the loop still polls, spending CPU where it should wait for what it " +
+      "waits for (an event, a promise), and code that counted on running uninterrupted between iterations now shares " +
+      "the loop: a human should decide. There is no fix in a generator-based coroutine (`@inlineCallbacks`, " +
+      "`@gen.coroutine`), where `await` is a syntax error, nor in a greenlet of a module that imports neither gevent nor " +
+      "eventlet.",
     useInstead: [
       "async def wait_until_ready(service):",
       "    await service.ready_event.wait()",
@@ -267,7 +333,12 @@ export const nonYieldingLoop: Rule = {
       const end = condition && !ts.isDoStatement(loop) ? condition : (loop.getFirstToken() ?? loop);
       if (tsConstantTrue(condition)) {
         if (canExitLoop(loop.statement)) continue;
-        report({ node: loop, end, message: `This loop in ${where} never yields and never exits: no other task can run again; ${remedy}` });
+        report({
+          node: loop,
+          end,
+          message: `This loop in ${where} never yields and never exits: no other task can run again; ${remedy}`,
+          fixes: tsCheckpointFix(model.sourceFile, site),
+        });
         continue;
       }
       const read = condition ? tsConditionReads(model, condition) : null;
@@ -278,6 +349,7 @@ export const nonYieldingLoop: Rule = {
         message:
           `This loop in ${where} polls \`${condition?.getText()}\` without yielding: nothing in the loop changes it and no ` +
           `other task can run to do so, so it never ends; ${remedy}`,
+        fixes: tsCheckpointFix(model.sourceFile, site),
       });
     }
   },
@@ -303,6 +375,7 @@ export const nonYieldingLoop: Rule = {
           node: site.node,
           end: condition,
           message: `This \`while ${condition.text}\` loop in ${where} never yields and never exits: no other task can run again; ${remedy}`,
+          fixes: pythonCheckpointFix(model, site, context, body),
         });
         continue;
       }
@@ -315,6 +388,7 @@ export const nonYieldingLoop: Rule = {
         message:
           `This loop in ${where} polls \`${condition.text}\` without yielding: nothing in the loop changes it and no ` +
           `other task can run to do so, so it never ends; ${remedy}`,
+        fixes: pythonCheckpointFix(model, site, context, body),
       });
     }
   },

@@ -32,8 +32,8 @@ export function canAwaitAt(site: Site): site is Site & { func: FunctionInfo } {
 
 /**
  * The name under which `module` is imported at module level, and the edits that add
- * `import module` when it is not: after the last top-level import, else after the docstring and
- * `__future__` imports, else at the top.
+ * `import module` when it is not: after the last top-level import, else after the docstring, else
+ * after the header comments, else at the top.
  */
 export function ensureModuleImport(model: PythonModel, module: string): { name: string; edits: TextEdit[] } {
   for (const [name, bindings] of model.moduleScope.bindings) {
@@ -42,9 +42,13 @@ export function ensureModuleImport(model: PythonModel, module: string): { name: 
   const topLevel = model.imports.filter((site) => site.func === null && site.node.parent?.type === "module");
   let anchor: Node | null = topLevel.length > 0 ? topLevel[topLevel.length - 1].node : null;
   if (!anchor) {
-    const first = model.root.firstNamedChild;
+    // After the docstring, else after the header comments (shebang, encoding, licence), else at the top.
+    const children = model.root.namedChildren;
+    let index = 0;
+    while (children[index]?.type === "comment") index += 1;
+    const first = children[index];
     const isDocstring = first?.type === "expression_statement" && first.firstNamedChild?.type === "string";
-    anchor = isDocstring ? first : null;
+    anchor = isDocstring ? first : index > 0 ? children[index - 1] : null;
   }
   if (!anchor) {
     const start = { line: 0, column: 0 };
