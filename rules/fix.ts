@@ -49,6 +49,14 @@ function chosenFix(finding: Finding, unsafe: boolean): Fix | undefined {
  * that would break the file is rejected: the result never parses worse than the input.
  */
 export function fixAll(request: AnalyzeRequest, options: { unsafe: boolean }, typescript?: TypeScriptWorkspace): FixAllResult {
+  return fixAllFindings(request, options, (source) => analyzeSource({ ...request, source }, undefined, typescript).findings);
+}
+
+/**
+ * `fixAll` over the findings `findingsOf` gives for a text. The seam lets a test hand it a fix that
+ * breaks the file, which no rule of the catalogue should ever offer, to check that it is rejected.
+ */
+export function fixAllFindings(request: AnalyzeRequest, options: { unsafe: boolean }, findingsOf: (source: string) => Finding[]): FixAllResult {
   const language = languageForPath(request.path) ?? "python";
   const syntaxErrorCount = (text: string) => countSyntaxErrors(text, language, request.path);
   const baseline = syntaxErrorCount(request.source);
@@ -58,7 +66,7 @@ export function fixAll(request: AnalyzeRequest, options: { unsafe: boolean }, ty
   const rejectedTitles = new Set<string>();
   // Each pass applies non-overlapping fixes; fixes skipped for overlap get their turn next pass.
   for (let pass = 0; pass < 10; pass += 1) {
-    const findings = analyzeSource({ ...request, source: text }, undefined, typescript).findings;
+    const findings = findingsOf(text);
     const fixes = findings
       .map((finding) => chosenFix(finding, options.unsafe))
       .filter((fix): fix is Fix => fix !== undefined && !rejectedTitles.has(fixKey(fix)));

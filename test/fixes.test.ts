@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { applyFixes, fixAll, suppressionFix } from "../rules/index";
+import { analyzeSource, applyFixes, fixAll, suppressionFix } from "../rules/index";
+import { fixAllFindings } from "../rules/fix";
 import { analyze, findingKeys, loadCore } from "./helpers/core";
 
 beforeAll(loadCore);
@@ -261,5 +262,36 @@ describe("applyFixes", () => {
     expect(result.text).toBe("xyzdefg");
     expect(result.applied).toEqual([first]);
     expect(result.skipped).toEqual([second]);
+  });
+});
+
+describe("a fix that would break the file", () => {
+  /** The real findings plus one whose "fix" deletes a closing bracket. */
+  function withBreakingFix(source: string, path: string) {
+    return (text: string) => {
+      const real = analyzeSource({ path, source: text }).findings;
+      if (text !== source) return real;
+      const line = source.split("\n").findIndex((l) => l.includes(")"));
+      const column = source.split("\n")[line]!.indexOf(")");
+      const breaking = {
+        rule: "blocking-call",
+        severity: "error" as const,
+        message: "test",
+        range: { start: { line, column }, end: { line, column: column + 1 } },
+        fixes: [{ title: "Delete a bracket", safety: "safe" as const, edits: [{ range: { start: { line, column }, end: { line, column: column + 1 } }, newText: "" }] }],
+      };
+      return [breaking, ...real];
+    };
+  }
+
+  it.each([
+    ["app.py", "import time\nasync def f():\n    time.sleep(1)\n"],
+    ["app.ts", "async function save(): Promise<void> {}\nexport async function f() {\n  save();\n}\n"],
+  ])("is rejected in %s while the others go in, and the result parses as well as before", (path, source) => {
+    const result = fixAllFindings({ path, source }, { unsafe: false }, withBreakingFix(source, path));
+    expect(result.rejected.map((fix) => fix.title)).toEqual(["Delete a bracket"]);
+    expect(result.fixed).toBe(1);
+    expect(result.text).toContain("await");
+    expect(analyzeSource({ path, source: result.text }).findings.filter((f) => f.rule === "syntax-error")).toEqual([]);
   });
 });
