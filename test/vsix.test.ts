@@ -109,6 +109,8 @@ function readZip(path: string): Promise<Map<string, Buffer>> {
 function requiredModules(bundle: string): string[] {
   const found = new Set<string>();
   for (const match of bundle.matchAll(/(?<![\w$.])require\(\s*([^)]{0,60})\)/g)) {
+    // Code that writes `require(...)` into a fix's text (a template literal) is not a require.
+    if (match[1]!.startsWith("${")) continue;
     const literal = /^(["'])([^"']+)\1$/.exec(match[1]!.trim());
     found.add(literal ? literal[2]! : `<not a string literal: require(${match[1]})>`);
   }
