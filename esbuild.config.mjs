@@ -7,7 +7,7 @@
  * Run with `node esbuild.config.mjs` (`npm run build`).
  */
 import { build } from "esbuild";
-import { chmodSync, copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -83,3 +83,15 @@ await Promise.all([
 chmodSync(join(dist, "cli.cjs"), 0o755);
 copyFileSync(require.resolve("web-tree-sitter/web-tree-sitter.wasm"), join(dist, "web-tree-sitter.wasm"));
 copyFileSync(require.resolve("tree-sitter-python/tree-sitter-python.wasm"), join(dist, "tree-sitter-python.wasm"));
+
+// The tracers run inside the traced program, as plain Python and JavaScript: copied, not bundled.
+// `corolint trace` finds them in dist/runtime.
+rmSync(join(dist, "runtime"), { recursive: true, force: true });
+for (const folder of ["python/corolint_trace", "node"]) {
+  const source = join(root, "runtime", folder);
+  if (!existsSync(source)) continue;
+  cpSync(source, join(dist, "runtime", folder), {
+    recursive: true,
+    filter: (path) => !/__pycache__|\.pyc$|bench[-_]overhead/.test(path),
+  });
+}

@@ -30,14 +30,17 @@ export interface CheckArgs {
   diff: boolean;
 }
 
+import type { TraceArgs } from "./trace-command";
+
 /** How `corolint server` talks to its editor; vscode-languageserver reads the details from argv itself. */
 export type ServerTransport = "stdio" | "node-ipc" | "socket" | "pipe";
 
 /** What the command line asks for. */
 export type ParsedArgs =
-  | { kind: "help"; topic: "main" | "check" | "rules" | "server" }
+  | { kind: "help"; topic: "main" | "check" | "rules" | "server" | "trace" }
   | { kind: "version" }
   | CheckArgs
+  | TraceArgs
   | { kind: "rules"; id?: string }
   | { kind: "server"; transport: ServerTransport };
 
@@ -47,7 +50,7 @@ export class UsageError extends Error {
   constructor(
     message: string,
     /** The command whose `--help` to point at, if any. */
-    readonly command?: "check" | "rules" | "server",
+    readonly command?: "check" | "rules" | "server" | "trace",
   ) {
     super(message);
   }
@@ -73,9 +76,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       return parseRules(rest);
     case "server":
       return parseServer(rest);
+    case "trace":
+      return parseTrace(rest);
     default:
       if (first.startsWith("-")) throw new UsageError(`unknown option '${first}'`);
-      throw new UsageError(`unknown command '${first}' (expected check, rules or server)`);
+      throw new UsageError(`unknown command '${first}' (expected check, rules, server or trace)`);
   }
 }
 
@@ -83,8 +88,8 @@ function parseHelp(rest: string[]): ParsedArgs {
   const [topic, extra] = rest;
   if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
   if (topic === undefined) return { kind: "help", topic: "main" };
-  if (topic === "check" || topic === "rules" || topic === "server") return { kind: "help", topic };
-  throw new UsageError(`no help for '${topic}' (try check, rules or server)`);
+  if (topic === "check" || topic === "rules" || topic === "server" || topic === "trace") return { kind: "help", topic };
+  throw new UsageError(`no help for '${topic}' (try check, rules, server or trace)`);
 }
 
 function parseCheck(rest: string[]): ParsedArgs {
@@ -153,6 +158,50 @@ function parseCheck(rest: string[]): ParsedArgs {
   if (args.unsafeFixes && !args.diff) args.fix = true;
   if (args.diff && args.fix && !args.unsafeFixes) throw new UsageError("--diff shows the fixes instead of applying them: use --fix or --diff, not both", "check");
   if (args.diff && args.format !== "text") throw new UsageError("--diff prints a unified diff: it takes no --format", "check");
+  return args;
+}
+
+/**
+ * `corolint trace [--threshold-ms N] [-o FILE] [--] <command...>`: options come first; the command
+ * starts at `--` or at the first argument that is not an option, and keeps its own options.
+ */
+function parseTrace(rest: string[]): ParsedArgs {
+  const args: TraceArgs = { kind: "trace", thresholdMs: 50, command: [] };
+  for (let index = 0; index < rest.length; index += 1) {
+    const arg = rest[index]!;
+    if (arg === "--") {
+      args.command = rest.slice(index + 1);
+      break;
+    }
+    if (!arg.startsWith("-")) {
+      args.command = rest.slice(index);
+      break;
+    }
+    const [name, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const value = (): string => {
+      const next = inline ?? rest[++index];
+      if (next === undefined) throw new UsageError(`${name} expects a value`, "trace");
+      return next;
+    };
+    switch (name) {
+      case "-h":
+      case "--help":
+        return { kind: "help", topic: "trace" };
+      case "--threshold-ms": {
+        const text = value();
+        if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--threshold-ms expects a whole number of milliseconds, got '${text}'`, "trace");
+        args.thresholdMs = Number(text);
+        break;
+      }
+      case "-o":
+      case "--output":
+        args.output = value();
+        break;
+      default:
+        throw new UsageError(`unknown option '${name}'`, "trace");
+    }
+  }
+  if (args.command.length === 0) throw new UsageError("missing the command to trace, e.g. `corolint trace -- python app.py`", "trace");
   return args;
 }
 

@@ -2,14 +2,16 @@
 import { VERSION } from "./package-info";
 
 /** `corolint --help`. */
-export const MAIN_HELP = `corolint ${VERSION} - finds coroutine pitfalls in Python: blocking calls in async code,
-monkey-patching, loops that never yield.
+export const MAIN_HELP = `corolint ${VERSION} - finds coroutine pitfalls in Python, TypeScript and JavaScript:
+blocking calls in async code, monkey-patching, loops that never yield, floating promises.
 
 Usage:
   corolint check [options] [PATH...]   check files and folders (default: the current folder)
   corolint rules [ID]                  list the rules, or show one rule's documentation
   corolint server --stdio              run the language server (for Neovim, Helix, Zed...)
-  corolint help [check|rules|server]   show help for a command
+  corolint trace -- COMMAND...         run a Python or Node program and record where its event
+                                       loop was blocked
+  corolint help [check|rules|server|trace]   show help for a command
 
 Options:
   -h, --help      show this help
@@ -99,4 +101,27 @@ Helix (languages.toml):
   [[language]]
   name = "python"
   language-servers = ["pylsp", "corolint"]   # keep your other servers in the list
+`;
+
+/** `corolint trace --help`. */
+export const TRACE_HELP = `Usage: corolint trace [options] [--] COMMAND [ARGS...]
+
+Runs a Python script (python app.py ...) or a Node program (node app.js ...) and records every time
+its event loop was blocked for longer than the threshold: when, for how long, and the source line
+that was running (Python: the loop thread's stack, sampled by a watchdog thread; Node: V8's sampling
+profiler). The program's input, output and exit status are its own; the trace is written when it
+ends, also after a crash, Ctrl+C or SIGTERM. Nothing is installed into the program's environment.
+
+The trace is a Chrome trace (object form): open it in https://ui.perfetto.dev or chrome://tracing.
+
+Options:
+  --threshold-ms N    report blocks longer than N milliseconds (default: 50)
+  -o, --output FILE   where to write the trace (default: corolint-trace.json)
+  -h, --help          show this help
+
+Node: the tracer is loaded with --import through NODE_OPTIONS, so child processes inherit it. Its
+sampling profiler costs a few percent on busy programs; that is the price of knowing the line.
+
+Exit status: the program's own (a program killed by a signal makes corolint end by the same signal);
+2 when corolint cannot start it.
 `;

@@ -1,0 +1,54 @@
+/** `corolint trace` runs real programs under the tracers and reports what blocked their loops. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { makeProject, runCli } from "./helpers";
+
+interface Trace {
+  traceEvents: { ph: string; cat?: string; dur?: number; args?: { file?: string; line?: number; function?: string } }[];
+  otherData: { corolint: { mode: string; thresholdMs: number; blocked: number } };
+}
+
+const NODE_BLOCKING = [
+  "function spin(ms) {",
+  "  const end = Date.now() + ms;",
+  "  while (Date.now() < end) {}",
+  "}",
+  "async function handler() {",
+  "  await new Promise((resolve) => setTimeout(resolve, 10));",
+  "  spin(200);",
+  '  console.log("handled");',
+  "}",
+  "await handler();",
+  "process.exitCode = 4;",
+  "",
+].join("\n");
+
+describe("corolint trace -- node", () => {
+  it("passes output and exit code through, writes the trace and names the blocking line", { timeout: 60_000 }, async () => {
+    const dir = makeProject({ "app.mjs": NODE_BLOCKING });
+    const { code, stdout, stderr } = await runCli(["trace", "--threshold-ms", "50", "-o", "out.json", "--", "node", "app.mjs"], dir);
+    expect(code).toBe(4);
+    expect(stdout).toBe("handled\n");
+    expect(stderr).toMatch(/^corolint: trace written to out\.json: the event loop was blocked 1 time \(\d+ ms in all\); the longest, \d+ ms, at .*app\.mjs:[1-4] spin\n$/);
+    const trace = JSON.parse(readFileSync(join(dir, "out.json"), "utf8")) as Trace;
+    const blocked = trace.traceEvents.filter((event) => event.ph === "X" && event.cat === "corolint.blocked");
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0]!.dur).toBeGreaterThanOrEqual(150_000);
+    expect(blocked[0]!.args?.function).toBe("spin");
+    expect(trace.otherData.corolint).toMatchObject({ mode: "light", thresholdMs: 50, blocked: 1 });
+  });
+});
+
+describe("corolint trace usage", () => {
+  it.each([
+    [["trace"], /missing the command to trace/],
+    [["trace", "--", "ruby", "app.rb"], /runs Python .* or Node .* programs, not 'ruby'/],
+    [["trace", "--", "python3", "-m", "http.server"], /interpreter options and `-m`\/`-c` are not supported yet/],
+    [["trace", "--threshold-ms", "0", "--", "node", "a.js"], /whole number of milliseconds/],
+  ])("%j exits 2 with a message", async (args, message) => {
+    const { code, stderr } = await runCli(args, makeProject({}));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+  });
+});
