@@ -40,6 +40,36 @@ describe("corolint trace -- node", () => {
   });
 });
 
+const PYTHON_BLOCKING = [
+  "import asyncio",
+  "import time",
+  "",
+  "",
+  "async def handler():",
+  "    await asyncio.sleep(0.01)",
+  "    time.sleep(0.2)",
+  '    print("handled")',
+  "",
+  "",
+  "asyncio.run(handler())",
+  "raise SystemExit(3)",
+  "",
+].join("\n");
+
+describe("corolint trace -- python", () => {
+  it("passes output and exit code through and names the line of the blocking call", { timeout: 60_000 }, async () => {
+    const dir = makeProject({ "app.py": PYTHON_BLOCKING });
+    const { code, stdout, stderr } = await runCli(["trace", "-o", "py.json", "--", "python3", "app.py"], dir);
+    expect(code).toBe(3);
+    expect(stdout).toBe("handled\n");
+    expect(stderr).toMatch(/^corolint: trace written to py\.json: the event loop was blocked 1 time \(\d+ ms in all\); the longest, \d+ ms, at .*app\.py:7 handler\n$/);
+    const trace = JSON.parse(readFileSync(join(dir, "py.json"), "utf8")) as Trace;
+    const blocked = trace.traceEvents.filter((event) => event.ph === "X" && event.cat === "corolint.blocked");
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0]!.args).toMatchObject({ line: 7, function: "handler" });
+  });
+});
+
 describe("corolint trace usage", () => {
   it.each([
     [["trace"], /missing the command to trace/],

@@ -1,0 +1,94 @@
+"""The trace as Chrome's Trace Event Format (object form), written atomically."""
+
+import json
+import os
+import platform
+import sys
+
+from . import FORMAT_VERSION, __version__
+
+CATEGORY = "corolint.blocked"
+
+
+def _us(seconds):
+    return round(seconds * 1e6, 3)
+
+
+def build(monitor, argv, end_reason):
+    pid = monitor.pid
+    t0 = monitor.t0
+    events = [
+        {
+            "ph": "M",
+            "pid": pid,
+            "tid": 0,
+            "name": "process_name",
+            "args": {"name": "python " + " ".join(argv)[:200]},
+        }
+    ]
+    for lane in sorted(monitor.lanes.values(), key=lambda lane: lane.sort_index):
+        events.append({"ph": "M", "pid": pid, "tid": lane.tid, "name": "thread_name", "args": {"name": lane.name}})
+        events.append(
+            {"ph": "M", "pid": pid, "tid": lane.tid, "name": "thread_sort_index", "args": {"sort_index": lane.sort_index}}
+        )
+    for span in monitor.spans:
+        where = "%s:%s" % (os.path.basename(span.file), span.line) if span.file else "no sample"
+        args = {
+            "file": span.file,
+            "line": span.line,
+            "function": span.function,
+            "stack": ["%s:%s %s" % frame for frame in span.stack],
+            "samples": span.samples,
+        }
+        if span.unfinished:
+            args["unfinished"] = True
+        events.append(
+            {
+                "ph": "X",
+                "pid": pid,
+                "tid": span.lane.tid,
+                "ts": _us(span.start - t0),
+                "dur": _us(span.end - span.start),
+                "cat": CATEGORY,
+                "name": "blocked %s (%s)" % (span.function, where),
+                "args": args,
+            }
+        )
+    corolint = {
+        "formatVersion": FORMAT_VERSION,
+        "tracer": "corolint_trace " + __version__,
+        "runtime": "python %d.%d.%d" % sys.version_info[:3],
+        "implementation": platform.python_implementation().lower(),
+        "mode": "light",
+        "thresholdMs": monitor.threshold_ms,
+        "heartbeatMs": round(monitor.period * 1000.0, 3),
+        "blocked": monitor.blocked,
+        "dropped": monitor.dropped,
+        "topBlockers": monitor.top_blockers(),
+        "argv": list(argv),
+        "end": end_reason,
+    }
+    return {"traceEvents": events, "displayTimeUnit": "ms", "otherData": {"corolint": corolint}}
+
+
+def write_atomic(path, document):
+    """Write JSON to a temporary file beside ``path``, then rename it over ``path``."""
+    directory = os.path.dirname(path) or "."
+    tmp = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, ensure_ascii=False, separators=(",", ":"))
+            handle.write("\n")
+            handle.flush()
+            try:
+                os.fsync(handle.fileno())
+            except OSError:
+                pass
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+

@@ -1,0 +1,499 @@
+"""Light mode: find the spans during which an asyncio event loop was blocked.
+
+How it works (no per-task hook, nothing runs per callback):
+
+* ``asyncio.BaseEventLoop.run_forever`` — which ``asyncio.run``, ``run_until_complete`` and
+  ``run_forever`` all go through on every Python from 3.8 to 3.13 — is wrapped when
+  ``asyncio.base_events`` is first imported (a one-shot import hook, so the tracer never imports
+  asyncio itself: a gevent program that patches first still finds ``ssl`` unimported).
+* While a loop runs, a *heartbeat* callback re-schedules itself with ``loop.call_later`` every
+  ``threshold / 4``. Each beat stores the time the next one is due.
+* A watchdog thread wakes at the same period. When a loop's beat is overdue by more than one
+  period, it samples the loop thread's stack with ``sys._current_frames()`` (as gevent's monitor
+  thread does) and keeps sampling while the beat stays overdue.
+* When the beat finally runs more than ``threshold`` late, the loop was blocked from the time the
+  beat was due until now: one blocked span is recorded, blamed on the user frame seen most often in
+  the samples. A lateness under the threshold discards the samples.
+
+The span's duration is therefore a lower bound: the block may have begun up to one period
+(threshold / 4) before the beat was due.
+"""
+
+import _thread
+import os
+import sys
+import time
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_MAX_STACK = 64  # frames kept per sample
+_MAX_SAMPLES = 64  # samples kept per span (later samples are counted, not kept)
+_MAX_SITES = 10000  # distinct blocking sites aggregated for topBlockers
+
+
+class Span(object):
+    __slots__ = ("lane", "start", "end", "file", "line", "function", "stack", "samples", "unfinished")
+
+    def __init__(self, lane, start, end, file, line, function, stack, samples, unfinished):
+        self.lane = lane
+        self.start = start
+        self.end = end
+        self.file = file
+        self.line = line
+        self.function = function
+        self.stack = stack
+        self.samples = samples
+        self.unfinished = unfinished
+
+
+class Lane(object):
+    """One timeline row of the trace: an OS thread that ran an event loop."""
+
+    __slots__ = ("tid", "name", "sort_index")
+
+    def __init__(self, tid, name, sort_index):
+        self.tid = tid
+        self.name = name
+        self.sort_index = sort_index
+
+
+class _LoopState(object):
+    __slots__ = ("loop", "ident", "lane", "due", "handle", "depth", "samples", "sample_count", "active")
+
+    def __init__(self, loop, ident, lane):
+        self.loop = loop
+        self.ident = ident
+        self.lane = lane
+        self.due = 0.0
+        self.handle = None
+        self.depth = 0
+        self.samples = []
+        self.sample_count = 0
+        self.active = True
+
+
+class FrameClassifier(object):
+    """Tells the user's code from the standard library, installed packages and the tracer."""
+
+    def __init__(self):
+        import sysconfig
+
+        paths = sysconfig.get_paths()
+        stdlib = set()
+        for key in ("stdlib", "platstdlib"):
+            if paths.get(key):
+                stdlib.add(paths[key])
+        packages = set()
+        for key in ("purelib", "platlib"):
+            if paths.get(key):
+                packages.add(paths[key])
+        try:
+            import site
+
+            packages.update(site.getsitepackages())
+            packages.add(site.getusersitepackages())
+        except Exception:  # site may be absent (-S) or partial (old virtualenv)
+            pass
+        self._stdlib = tuple(_dir_prefixes(stdlib))
+        self._packages = tuple(_dir_prefixes(packages))
+        self._tracer = tuple(_dir_prefixes([_PACKAGE_DIR]))
+        self._cache = {}
+
+    def kind(self, filename):
+        """'tracer', 'stdlib', 'package' or 'user'."""
+        kind = self._cache.get(filename)
+        if kind is None:
+            kind = self._classify(filename)
+            if len(self._cache) < 100000:
+                self._cache[filename] = kind
+        return kind
+
+    def _classify(self, filename):
+        if filename.startswith("<frozen "):
+            return "stdlib"
+        if filename.startswith("<"):
+            return "user"  # <string>, <stdin>, exec'd code
+        path = os.path.normcase(os.path.abspath(filename))
+        if path.startswith(self._tracer):
+            return "tracer"
+        # Site-packages usually sits inside the stdlib folder: test it first.
+        if path.startswith(self._packages):
+            return "package"
+        if path.startswith(self._stdlib):
+            return "stdlib"
+        return "user"
+
+
+def _dir_prefixes(paths):
+    prefixes = set()
+    for path in paths:
+        for variant in (os.path.abspath(path), os.path.realpath(path)):
+            prefixes.add(os.path.join(os.path.normcase(variant), ""))
+    return sorted(prefixes)
+
+
+def extract_stack(frame, classifier):
+    """The frames from innermost outwards as (file, line, function), the tracer's own left out."""
+    stack = []
+    while frame is not None and len(stack) < _MAX_STACK:
+        code = frame.f_code
+        if classifier.kind(code.co_filename) != "tracer":
+            stack.append((code.co_filename, frame.f_lineno, code.co_name))
+        frame = frame.f_back
+    # Leave out the frames of ``python -m`` itself, outside the program.
+    while stack and (stack[-1][0] == "<frozen runpy>" or os.path.basename(stack[-1][0]) == "runpy.py"):
+        stack.pop()
+    return stack
+
+
+def blame(stack, classifier):
+    """The innermost frame of the user's code; else outside the stdlib; else the innermost."""
+    for wanted in (("user",), ("user", "package")):
+        for entry in stack:
+            if classifier.kind(entry[0]) in wanted:
+                return entry
+    return stack[0] if stack else None
+
+
+class Monitor(object):
+    def __init__(self, threshold_ms, max_spans=100000, clock=time.monotonic):
+        self.threshold_ms = float(threshold_ms)
+        self.threshold = self.threshold_ms / 1000.0
+        self.period = self.threshold / 4.0
+        self.max_spans = max_spans
+        self.clock = clock
+        self.t0 = clock()
+        self.pid = os.getpid()
+        self.classifier = FrameClassifier()
+        self.spans = []
+        self.blocked = 0
+        self.dropped = 0
+        self.sites = {}  # (file, line, function) -> [total seconds, count]
+        self.lanes = {}  # native thread id -> Lane
+        self._states = {}  # id(loop) -> _LoopState
+        self._lock = _thread.RLock()
+        self._watchdog = None  # threading.Thread, started with the first loop
+        self._wake = None  # released to wake the watchdog and end it
+        self._stopped = False
+        self._patched = False
+        self._finder = None
+
+    # -- installation -----------------------------------------------------------------------
+
+    def install(self):
+        """Wrap BaseEventLoop.run_forever now if asyncio is loaded, else when it gets imported."""
+        if "asyncio.base_events" in sys.modules:
+            self._patch(sys.modules["asyncio.base_events"])
+        else:
+            self._finder = _PostImportFinder("asyncio.base_events", self._patch)
+            sys.meta_path.insert(0, self._finder)
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(
+                before=self._before_fork,
+                after_in_parent=self._after_fork_in_parent,
+                after_in_child=self._after_fork_in_child,
+            )
+
+    def _patch(self, base_events):
+        if self._finder is not None:
+            try:
+                sys.meta_path.remove(self._finder)
+            except ValueError:
+                pass
+            self._finder = None
+        cls = getattr(base_events, "BaseEventLoop", None)
+        if self._patched or cls is None:
+            return
+        original = cls.run_forever
+        if getattr(original, "__corolint_original__", None) is not None:
+            return
+        monitor = self
+
+        def run_forever(self, *args, **kwargs):
+            state = monitor._enter(self)
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                if state is not None:
+                    monitor._leave(state)
+
+        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+            try:
+                setattr(run_forever, attr, getattr(original, attr))
+            except (AttributeError, TypeError):
+                pass
+        run_forever.__wrapped__ = original
+        run_forever.__corolint_original__ = original
+        cls.run_forever = run_forever
+        self._patched = True
+
+    # The watchdog is stopped across a fork: Python 3.12+ warns when a process with more than one
+    # thread forks, and a program that forks should not see a warning it would not see untraced.
+
+    def _before_fork(self):
+        self._resume_after_fork = self._stop_watchdog()
+
+    def _after_fork_in_parent(self):
+        if getattr(self, "_resume_after_fork", False) and not self._stopped:
+            self._start_watchdog()
+
+    def _after_fork_in_child(self):
+        # The trace belongs to the parent: the child traces nothing.
+        self._stopped = True
+        self._states = {}
+        self._watchdog = None
+
+    # -- loop lifecycle (runs in the loop's thread) ------------------------------------------
+
+    def _enter(self, loop):
+        if self._stopped or os.getpid() != self.pid:
+            return None
+        try:
+            with self._lock:
+                state = self._states.get(id(loop))
+                if state is not None and state.loop is loop:
+                    state.depth += 1  # a nested run_forever (nest_asyncio): already watched
+                    return state
+                native_id = _native_id()
+                lane = self.lanes.get(native_id)
+                if lane is None:
+                    name = "event loop"
+                    if _thread.get_ident() != _main_ident:
+                        name = "event loop (thread %d)" % native_id
+                    lane = self.lanes[native_id] = Lane(native_id, name, len(self.lanes))
+                state = _LoopState(loop, _thread.get_ident(), lane)
+                state.depth = 1
+                state.due = self.clock() + self.period
+                state.handle = loop.call_later(self.period, self._beat, state)
+                self._states[id(loop)] = state
+                self._start_watchdog()
+                return state
+        except Exception:
+            return None  # never let the tracer break the program's loop
+
+    def _leave(self, state):
+        with self._lock:
+            state.depth -= 1
+            if state.depth > 0:
+                return
+            # A block that ended the run (the loop stopped while late) still counts.
+            self._close(state, self.clock(), unfinished=False)
+            state.active = False
+            if self._states.get(id(state.loop)) is state:
+                del self._states[id(state.loop)]
+            handle, state.handle = state.handle, None
+        if handle is not None:
+            handle.cancel()
+
+    def _beat(self, state):
+        try:
+            now = self.clock()
+            with self._lock:
+                if not state.active:
+                    return
+                self._close(state, now, unfinished=False)
+                state.due = now + self.period
+                state.handle = state.loop.call_later(self.period, self._beat, state)
+        except Exception:
+            pass
+
+    # -- spans -------------------------------------------------------------------------------
+
+    def _close(self, state, now, unfinished):
+        """Record a span if the beat is overdue by more than the threshold; reset the samples."""
+        due = state.due
+        samples, count = state.samples, state.sample_count
+        state.samples = []
+        state.sample_count = 0
+        if now - due < self.threshold:
+            return
+        if unfinished and not samples:
+            # Called from the loop's own thread (a signal handler, atexit): sample it here.
+            frame = sys._current_frames().get(state.ident)
+            if frame is not None:
+                samples = [extract_stack(frame, self.classifier)]
+                count = 1
+        self._record(state.lane, due, now, samples, count, unfinished)
+
+    def _record(self, lane, start, end, samples, count, unfinished):
+        culprit, stack = None, []
+        if samples:
+            votes = {}
+            first = {}
+            for sample in samples:
+                site = blame(sample, self.classifier)
+                if site is None:
+                    continue
+                votes[site] = votes.get(site, 0) + 1
+                first.setdefault(site, sample)
+            if votes:
+                # Most samples wins; a tie goes to the site seen first.
+                order = list(first)
+                culprit = max(order, key=lambda site: (votes[site], -order.index(site)))
+                stack = first[culprit]
+        if culprit is None:
+            # No sample: the loop thread held the GIL throughout (a long C call), or the block
+            # was shorter than one watchdog period past the threshold.
+            culprit = (None, None, "<unknown>")
+        self.blocked += 1
+        key = culprit
+        site = self.sites.get(key)
+        if site is None and len(self.sites) < _MAX_SITES:
+            site = self.sites[key] = [0.0, 0]
+        if site is not None:
+            site[0] += end - start
+            site[1] += 1
+        if len(self.spans) >= self.max_spans:
+            self.dropped += 1
+            return
+        self.spans.append(
+            Span(lane, start, end, culprit[0], culprit[1], culprit[2], stack, count, unfinished)
+        )
+
+    # -- watchdog thread ---------------------------------------------------------------------
+
+    def _start_watchdog(self):
+        if self._watchdog is not None or self._stopped:
+            return
+        # asyncio imports threading: by the time a loop runs, this import is free.
+        import threading
+
+        wake = _thread.allocate_lock()
+        wake.acquire()
+        thread = threading.Thread(target=self._watch, args=(wake,), name="corolint-trace watchdog")
+        thread.daemon = True
+        self._wake, self._watchdog = wake, thread
+        thread.start()
+
+    def _stop_watchdog(self, wait=True):
+        """End the watchdog thread (and wait for it to end); True if it was running."""
+        thread, wake = self._watchdog, self._wake
+        self._watchdog = self._wake = None
+        if thread is None:
+            return False
+        wake.release()
+        import threading
+
+        if wait and thread is not threading.current_thread():
+            thread.join()
+        return True
+
+    def _watch(self, wake):
+        while True:
+            # An interruptible sleep: _stop_watchdog() releases the lock to end the thread.
+            if wake.acquire(True, self.period):
+                break
+            try:
+                self._sample_late_loops()
+            except Exception:
+                pass
+
+    def _sample_late_loops(self):
+        now = self.clock()
+        late = [s for s in list(self._states.values()) if s.active and now - s.due > self.period]
+        if not late:
+            return
+        frames = sys._current_frames()
+        for state in late:
+            due = state.due
+            frame = frames.get(state.ident)
+            if frame is None:
+                continue
+            stack = extract_stack(frame, self.classifier)
+            with self._lock:
+                if state.due != due or not state.active:
+                    continue  # the beat ran meanwhile: this sample belongs to no block
+                state.sample_count += 1
+                if len(state.samples) < _MAX_SAMPLES:
+                    state.samples.append(stack)
+        del frames
+
+    # -- end of run --------------------------------------------------------------------------
+
+    def stop(self):
+        """Stop watching; close the spans still in progress (a loop blocked at exit)."""
+        if not self._stopped:
+            self._stopped = True
+            # Not waited for: stop() may run in a signal handler that interrupted the loop
+            # thread while it held self._lock, which the watchdog may be waiting for.
+            self._stop_watchdog(wait=False)
+        with self._lock:
+            now = self.clock()
+            for state in list(self._states.values()):
+                if state.active:
+                    self._close(state, now, unfinished=True)
+                    state.due = now  # a second stop() does not record it again
+
+    def top_blockers(self, limit=20):
+        rows = [
+            {
+                "file": site[0],
+                "line": site[1],
+                "function": site[2],
+                "totalMs": round(total * 1000.0, 3),
+                "count": count,
+            }
+            for site, (total, count) in self.sites.items()
+        ]
+        rows.sort(key=lambda row: (-row["totalMs"], -row["count"], str(row["file"]), row["line"] or 0))
+        return rows[:limit]
+
+
+def _native_id():
+    get = getattr(_thread, "get_native_id", None)
+    return get() if get is not None else _thread.get_ident()
+
+
+_main_ident = _thread.get_ident()  # this module is imported on the main thread
+
+
+class _PostImportFinder(object):
+    """A one-shot meta path finder: runs ``callback(module)`` right after ``name`` is executed."""
+
+    def __init__(self, name, callback):
+        self.name = name
+        self.callback = callback
+        self._busy = False
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.name or self._busy:
+            return None
+        self._busy = True
+        try:
+            for finder in sys.meta_path:
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+            else:
+                return None
+        finally:
+            self._busy = False
+        loader = spec.loader
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        spec.loader = _ChainedLoader(loader, self.callback)
+        return spec
+
+
+class _ChainedLoader(object):
+    def __init__(self, loader, callback):
+        self._loader = loader
+        self._callback = callback
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        # Leave no trace of the wrapper on the module.
+        module.__loader__ = self._loader
+        if getattr(module, "__spec__", None) is not None:
+            module.__spec__.loader = self._loader
+        self._loader.exec_module(module)
+        try:
+            self._callback(module)
+        except Exception:
+            pass

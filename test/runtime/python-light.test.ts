@@ -1,0 +1,342 @@
+/**
+ * The Python tracer's light mode (runtime/python/corolint_trace), run for real: each test starts a
+ * Python process under `python -m corolint_trace` and reads the Chrome trace it writes. Every
+ * interpreter found is tested; one that is absent is reported as skipped, never passed.
+ * No assertion here is about speed: runtime/python/bench_overhead.py measures the overhead.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const RUNTIME_PYTHON = fileURLToPath(new URL("../../runtime/python", import.meta.url));
+
+interface Interpreter {
+  label: string;
+  command: string | null; // null: not on this machine
+}
+
+function works(command: string): boolean {
+  const result = spawnSync(command, ["-c", "import sys; assert sys.version_info >= (3, 8)"], { encoding: "utf8" });
+  return result.status === 0;
+}
+
+function pyenvVersion(prefix: string): string | null {
+  const root = spawnSync("pyenv", ["root"], { encoding: "utf8" });
+  if (root.status !== 0) return null;
+  const versions = join(root.stdout.trim(), "versions");
+  if (!existsSync(versions)) return null;
+  const match = readdirSync(versions)
+    .filter((name) => name === prefix || name.startsWith(prefix + "."))
+    .sort()
+    .pop();
+  const command = match ? join(versions, match, "bin", "python3") : null;
+  return command && existsSync(command) && works(command) ? command : null;
+}
+
+const interpreters: Interpreter[] = [
+  { label: "python3 on PATH", command: works("python3") ? "python3" : null },
+  { label: "/usr/bin/python3", command: existsSync("/usr/bin/python3") && works("/usr/bin/python3") ? "/usr/bin/python3" : null },
+  { label: "pyenv 3.8", command: pyenvVersion("3.8") },
+  { label: "pyenv 3.12", command: pyenvVersion("3.12") },
+  { label: "pyenv 3.13", command: pyenvVersion("3.13") },
+];
+
+const workDir = mkdtempSync(join(tmpdir(), "corolint-trace-"));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+let scriptCounter = 0;
+/** Writes a script into a fresh folder; returns its folder, name and the line holding `# HERE`. */
+function script(source: string): { dir: string; name: string; line: number } {
+  const dir = join(workDir, `case-${++scriptCounter}`);
+  const name = "app.py";
+  spawnSync("mkdir", ["-p", dir]);
+  writeFileSync(join(dir, name), source);
+  const line = source.split("\n").findIndex((text) => text.includes("# HERE")) + 1;
+  return { dir, name, line };
+}
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `python [-m corolint_trace -o trace.json] app.py args` in the script's folder. With
+ * `signal`, sends it once the program has printed "ready" (it blocks right after).
+ */
+function run(
+  python: string,
+  cwd: string,
+  args: string[],
+  options: { traced: boolean; signal?: NodeJS.Signals; tracerArgs?: string[] },
+): Promise<Run> {
+  const argv = options.traced ? ["-m", "corolint_trace", ...(options.tracerArgs ?? []), ...args] : args;
+  const child = spawn(python, argv, {
+    cwd,
+    env: { ...process.env, PYTHONPATH: RUNTIME_PYTHON, PYTHONDONTWRITEBYTECODE: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  let signalled = false;
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    if (options.signal && !signalled && stdout.includes("ready")) {
+      signalled = true;
+      // The program is now inside its blocking call (it blocks for seconds): let the
+      // watchdog see the block, then signal.
+      setTimeout(() => child.kill(options.signal), 400);
+    }
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  return new Promise((resolvePromise, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+}
+
+interface TraceEvent {
+  ph: string;
+  pid: number;
+  tid: number;
+  name: string;
+  cat?: string;
+  ts?: number;
+  dur?: number;
+  args?: Record<string, unknown>;
+}
+
+interface BlockedArgs {
+  file: string;
+  line: number;
+  function: string;
+  stack: string[];
+  samples: number;
+  unfinished?: boolean;
+}
+
+/** Reads the trace and checks it is Chrome's Trace Event Format, object form. */
+function readTrace(path: string) {
+  const document = JSON.parse(readFileSync(path, "utf8"));
+  expect(Array.isArray(document.traceEvents)).toBe(true);
+  const events = document.traceEvents as TraceEvent[];
+  for (const event of events) {
+    expect(Number.isInteger(event.pid), JSON.stringify(event)).toBe(true);
+    expect(Number.isInteger(event.tid), JSON.stringify(event)).toBe(true);
+    expect(["M", "X"]).toContain(event.ph);
+    expect(typeof event.name).toBe("string");
+    if (event.ph === "X") {
+      expect(typeof event.ts).toBe("number");
+      expect(typeof event.dur).toBe("number");
+      expect(event.ts).toBeGreaterThanOrEqual(0);
+      expect(event.dur).toBeGreaterThanOrEqual(0);
+      expect(event.cat).toBe("corolint.blocked");
+    }
+  }
+  const metadata = events.filter((event) => event.ph === "M").map((event) => event.name);
+  expect(metadata).toContain("process_name");
+  const corolint = document.otherData.corolint;
+  expect(corolint).toMatchObject({ mode: "light", thresholdMs: expect.any(Number), dropped: 0 });
+  expect(corolint.runtime).toMatch(/^python \d+\.\d+\.\d+$/);
+  const blocked = events.filter((event) => event.ph === "X");
+  expect(corolint.blocked).toBe(blocked.length);
+  return { document, events, corolint, blocked: blocked as (TraceEvent & { args: BlockedArgs })[] };
+}
+
+const BLOCKING = `import asyncio
+import sys
+import time
+
+
+async def handler():
+    await asyncio.sleep(0.02)
+    time.sleep(0.2)  # HERE
+    await asyncio.sleep(0.02)
+
+
+async def main():
+    await asyncio.gather(handler(), asyncio.sleep(0.05))
+    print("argv", sys.argv[1:])
+
+
+asyncio.run(main())
+`;
+
+const CLEAN = `import asyncio
+
+
+async def tick(n):
+    for _ in range(n):
+        await asyncio.sleep(0.01)
+
+
+async def main():
+    await asyncio.gather(*(tick(10) for _ in range(5)))
+    await asyncio.sleep(0.2)
+    print("clean")
+
+
+asyncio.run(main())
+`;
+
+const EXIT_3 = `import asyncio
+import sys
+
+
+async def main():
+    print("to stdout")
+    print("to stderr", file=sys.stderr)
+    sys.exit(3)
+
+
+asyncio.run(main())
+`;
+
+const RAISES = `import asyncio
+
+
+async def main():
+    await asyncio.sleep(0)
+    raise ValueError("boom")  # HERE
+
+
+asyncio.run(main())
+`;
+
+const BLOCKS_LONG = `import asyncio
+import time
+
+
+async def stuck():
+    print("ready", flush=True)
+    time.sleep(10)  # HERE
+
+
+asyncio.run(stuck())
+`;
+
+// On 3.11+ asyncio.run's SIGINT handler only cancels the main task: the block runs to its end first.
+const BLOCKS_THEN_INTERRUPTED = BLOCKS_LONG.replace("time.sleep(10)", "time.sleep(1.5)");
+
+for (const { label, command } of interpreters) {
+  const python = command ?? "python3";
+  describe(`Python light mode, ${label}`, () => {
+    it.skipIf(command === null)("records a time.sleep in a coroutine as one blocked span at its line", async () => {
+      const { dir, name, line } = script(BLOCKING);
+      const result = await run(python, dir, [name, "x", "y"], { traced: true, tracerArgs: ["-o", "out.json"] });
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe("argv ['x', 'y']\n");
+
+      const { events, corolint, blocked } = readTrace(join(dir, "out.json"));
+      expect(blocked).toHaveLength(1);
+      const [span] = blocked;
+      expect(span.dur).toBeGreaterThanOrEqual(150_000);
+      expect(resolve(dir, span.args.file)).toBe(join(dir, name));
+      expect(span.args.line).toBe(line);
+      expect(span.args.function).toBe("handler");
+      expect(span.name).toBe(`blocked handler (app.py:${line})`);
+      expect(span.args.stack[0]).toBe(`${span.args.file}:${line} handler`);
+      expect(span.args.stack.some((frame) => frame.includes("asyncio"))).toBe(true);
+      expect(span.args.stack.some((frame) => frame.includes("corolint_trace"))).toBe(false);
+      expect(span.args.samples).toBeGreaterThan(0);
+
+      // The lane of the span is named and sorted.
+      const lane = events.filter((event) => event.ph === "M" && event.tid === span.tid);
+      expect(lane.find((event) => event.name === "thread_name")?.args).toEqual({ name: "event loop" });
+      expect(lane.find((event) => event.name === "thread_sort_index")?.args).toEqual({ sort_index: 0 });
+      expect(corolint.topBlockers).toEqual([
+        { file: span.args.file, line, function: "handler", totalMs: expect.any(Number), count: 1 },
+      ]);
+      expect(corolint.topBlockers[0].totalMs).toBeGreaterThanOrEqual(150);
+      expect(corolint.end).toEqual({ reason: "exit" });
+    });
+
+    it.skipIf(command === null)("records nothing for a program that only awaits", async () => {
+      const { dir, name } = script(CLEAN);
+      const result = await run(python, dir, [name], { traced: true });
+      expect(result).toMatchObject({ code: 0, stdout: "clean\n", stderr: "" });
+      // Default output: corolint-trace.json in the working folder.
+      const { blocked, corolint } = readTrace(join(dir, "corolint-trace.json"));
+      expect(blocked).toEqual([]);
+      expect(corolint).toMatchObject({ blocked: 0, topBlockers: [], thresholdMs: 50 });
+    });
+
+    it.skipIf(command === null)("passes stdout, stderr and the exit code through (sys.exit(3))", async () => {
+      const { dir, name } = script(EXIT_3);
+      const untraced = await run(python, dir, [name], { traced: false });
+      const traced = await run(python, dir, [name], { traced: true });
+      expect(untraced).toMatchObject({ code: 3, stdout: "to stdout\n", stderr: "to stderr\n" });
+      expect(traced).toEqual(untraced);
+      expect(readTrace(join(dir, "corolint-trace.json")).corolint.end).toEqual({ reason: "exit", code: 3 });
+    });
+
+    it.skipIf(command === null)("shows an uncaught exception as Python does and exits 1", async () => {
+      const { dir, name, line } = script(RAISES);
+      const untraced = await run(python, dir, [name], { traced: false });
+      const traced = await run(python, dir, [name], { traced: true });
+      expect(untraced.code).toBe(1);
+      expect(untraced.stderr).toContain(`line ${line}, in main`);
+      expect(traced).toEqual(untraced); // the same traceback: no tracer or runpy frame in it
+      expect(readTrace(join(dir, "corolint-trace.json")).corolint.end).toEqual({
+        reason: "exception",
+        exception: "ValueError",
+      });
+    });
+
+    it.skipIf(command === null)("writes the trace when SIGTERM ends a blocked program, and dies of SIGTERM", async () => {
+      const { dir, name, line } = script(BLOCKS_LONG);
+      const result = await run(python, dir, [name], { traced: true, signal: "SIGTERM" });
+      expect(result).toMatchObject({ code: null, signal: "SIGTERM", stdout: "ready\n", stderr: "" });
+      const { blocked, corolint } = readTrace(join(dir, "corolint-trace.json"));
+      expect(corolint.end).toEqual({ reason: "signal", signal: "SIGTERM" });
+      expect(blocked).toHaveLength(1);
+      expect(blocked[0].args).toMatchObject({ line, function: "stuck", unfinished: true });
+      expect(resolve(dir, blocked[0].args.file)).toBe(join(dir, name));
+    });
+
+    it.skipIf(command === null)("keeps KeyboardInterrupt's behaviour on SIGINT and writes the trace", async () => {
+      const { dir, name, line } = script(BLOCKS_THEN_INTERRUPTED);
+      const untraced = await run(python, dir, [name], { traced: false, signal: "SIGINT" });
+      const traced = await run(python, dir, [name], { traced: true, signal: "SIGINT" });
+      // Python exits by SIGINT after printing the KeyboardInterrupt traceback.
+      expect(untraced.signal).toBe("SIGINT");
+      expect(untraced.stderr).toMatch(/KeyboardInterrupt\n$/);
+      expect(traced).toEqual(untraced);
+      const { blocked, corolint } = readTrace(join(dir, "corolint-trace.json"));
+      expect(corolint.end).toEqual({ reason: "exception", exception: "KeyboardInterrupt" });
+      expect(blocked.length).toBeGreaterThanOrEqual(1);
+      expect(blocked[0].args).toMatchObject({ line, function: "stuck" });
+    });
+  });
+}
+
+describe("Python light mode, command line", () => {
+  const python = interpreters[0].command;
+
+  it.skipIf(python === null)("rejects a bad option with status 2 and runs nothing", async () => {
+    const { dir, name } = script(CLEAN);
+    const result = await run(python ?? "python3", dir, [name], { traced: true, tracerArgs: ["--threshold-ms", "x"] });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("--threshold-ms needs a number");
+    expect(existsSync(join(dir, "corolint-trace.json"))).toBe(false);
+  });
+
+  it.skipIf(python === null)("honours --threshold-ms", async () => {
+    const { dir, name } = script(BLOCKING);
+    const result = await run(python ?? "python3", dir, [name], {
+      traced: true,
+      tracerArgs: ["--threshold-ms", "1000", "-o", "t.json"],
+    });
+    expect(result.code).toBe(0);
+    const { blocked, corolint } = readTrace(join(dir, "t.json"));
+    expect(blocked).toEqual([]); // a 200 ms block is under a 1 s threshold
+    expect(corolint.thresholdMs).toBe(1000);
+  });
+});
