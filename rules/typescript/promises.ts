@@ -4,8 +4,9 @@ import { skipOuterExpressions, type TypeScriptModel } from "./model";
 
 /**
  * Floating promises: an expression statement whose value is a promise that nobody awaits, returns or
- * handles. With the type checker any promise-typed (thenable) value counts, whatever module made it;
- * without it, what the file itself shows: its async functions, async IIFEs, and Node's promise APIs.
+ * handles. With the type checker a value typed as the built-in `Promise` (or a type extending it)
+ * counts, whatever module made it; without it, what the file itself shows: its async functions,
+ * async IIFEs, and Node's promise APIs.
  */
 
 /** Promise-returning Node and web APIs, for analyses without the type checker. */
