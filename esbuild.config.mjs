@@ -84,10 +84,11 @@ chmodSync(join(dist, "cli.cjs"), 0o755);
 copyFileSync(require.resolve("web-tree-sitter/web-tree-sitter.wasm"), join(dist, "web-tree-sitter.wasm"));
 copyFileSync(require.resolve("tree-sitter-python/tree-sitter-python.wasm"), join(dist, "tree-sitter-python.wasm"));
 
-// The tracers run inside the traced program, as plain Python and JavaScript: copied, not bundled.
-// `corolint trace` finds them in dist/runtime.
+// The tracers run inside the traced program, as plain Python and JavaScript, and the viewer's
+// template is inlined into each page `corolint view` writes: copied, not bundled.
+// `corolint trace` and `corolint view` find them in dist/runtime.
 rmSync(join(dist, "runtime"), { recursive: true, force: true });
-for (const folder of ["python/corolint_trace", "node"]) {
+for (const folder of ["python/corolint_trace", "node", "viewer"]) {
   const source = join(root, "runtime", folder);
   if (!existsSync(source)) continue;
   cpSync(source, join(dist, "runtime", folder), {

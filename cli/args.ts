@@ -31,16 +31,18 @@ export interface CheckArgs {
 }
 
 import type { TraceArgs } from "./trace-command";
+import type { ViewArgs } from "./view-command";
 
 /** How `corolint server` talks to its editor; vscode-languageserver reads the details from argv itself. */
 export type ServerTransport = "stdio" | "node-ipc" | "socket" | "pipe";
 
 /** What the command line asks for. */
 export type ParsedArgs =
-  | { kind: "help"; topic: "main" | "check" | "rules" | "server" | "trace" }
+  | { kind: "help"; topic: "main" | "check" | "rules" | "server" | "trace" | "view" }
   | { kind: "version" }
   | CheckArgs
   | TraceArgs
+  | ViewArgs
   | { kind: "rules"; id?: string }
   | { kind: "server"; transport: ServerTransport };
 
@@ -50,7 +52,7 @@ export class UsageError extends Error {
   constructor(
     message: string,
     /** The command whose `--help` to point at, if any. */
-    readonly command?: "check" | "rules" | "server" | "trace",
+    readonly command?: "check" | "rules" | "server" | "trace" | "view",
   ) {
     super(message);
   }
@@ -78,9 +80,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       return parseServer(rest);
     case "trace":
       return parseTrace(rest);
+    case "view":
+      return parseView(rest);
     default:
       if (first.startsWith("-")) throw new UsageError(`unknown option '${first}'`);
-      throw new UsageError(`unknown command '${first}' (expected check, rules, server or trace)`);
+      throw new UsageError(`unknown command '${first}' (expected check, rules, server, trace or view)`);
   }
 }
 
@@ -88,8 +92,8 @@ function parseHelp(rest: string[]): ParsedArgs {
   const [topic, extra] = rest;
   if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
   if (topic === undefined) return { kind: "help", topic: "main" };
-  if (topic === "check" || topic === "rules" || topic === "server" || topic === "trace") return { kind: "help", topic };
-  throw new UsageError(`no help for '${topic}' (try check, rules, server or trace)`);
+  if (topic === "check" || topic === "rules" || topic === "server" || topic === "trace" || topic === "view") return { kind: "help", topic };
+  throw new UsageError(`no help for '${topic}' (try check, rules, server, trace or view)`);
 }
 
 function parseCheck(rest: string[]): ParsedArgs {
@@ -205,6 +209,35 @@ function parseTrace(rest: string[]): ParsedArgs {
   return args;
 }
 
+/** `corolint view [-o FILE] TRACE`: one trace, options before or after it. */
+function parseView(rest: string[]): ParsedArgs {
+  const reader = new OptionReader(rest, "view");
+  let trace: string | undefined;
+  let output: string | undefined;
+  for (let option = reader.next(); option !== null; option = reader.next()) {
+    if (option.positional !== undefined) {
+      if (trace !== undefined) throw new UsageError(`unexpected argument '${option.positional}' (give one trace file)`, "view");
+      trace = option.positional;
+      continue;
+    }
+    switch (option.name) {
+      case "-h":
+      case "--help":
+        reader.noValue(option);
+        return { kind: "help", topic: "view" };
+      case "-o":
+      case "--output":
+        output = reader.value(option);
+        if (output === "") throw new UsageError(`${option.name} expects a file name`, "view");
+        break;
+      default:
+        throw new UsageError(`unknown option '${option.name}'`, "view");
+    }
+  }
+  if (trace === undefined) throw new UsageError("missing the trace to show, e.g. `corolint view corolint-trace.json`", "view");
+  return output === undefined ? { kind: "view", trace } : { kind: "view", trace, output };
+}
+
 function parseRules(rest: string[]): ParsedArgs {
   const reader = new OptionReader(rest, "rules");
   let id: string | undefined;
@@ -301,7 +334,7 @@ class OptionReader {
 
   constructor(
     private readonly argv: readonly string[],
-    private readonly command: "check" | "rules" | "server",
+    private readonly command: "check" | "rules" | "server" | "view",
   ) {}
 
   next(): Option | null {

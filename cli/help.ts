@@ -1,4 +1,4 @@
-/** The texts of `corolint --help`, `corolint check --help`, `corolint rules --help` and `corolint server --help`. */
+/** The texts of `corolint --help` and of each command's `--help`. */
 import { VERSION } from "./package-info";
 
 /** `corolint --help`. */
@@ -11,7 +11,8 @@ Usage:
   corolint server --stdio              run the language server (for Neovim, Helix, Zed...)
   corolint trace -- COMMAND...         run a Python or Node program and record where its event
                                        loop was blocked
-  corolint help [check|rules|server|trace]   show help for a command
+  corolint view TRACE.json [-o FILE]   write the trace as a self-contained HTML schedule viewer
+  corolint help [check|rules|server|trace|view]   show help for a command
 
 Options:
   -h, --help      show this help
@@ -124,4 +125,25 @@ sampling profiler costs a few percent on busy programs; that is the price of kno
 
 Exit status: the program's own (a program killed by a signal makes corolint end by the same signal);
 2 when corolint cannot start it.
+`;
+
+/** `corolint view --help`. */
+export const VIEW_HELP = `Usage: corolint view [options] TRACE.json
+
+Writes a corolint trace (from \`corolint trace\`) as one self-contained HTML page and prints the
+page's path. The page shows the run (runtime, mode, threshold, number of blocks), the top blockers
+(file:line, function, total ms, count), and a timeline with one lane per thread or task: blocked
+spans in red (hover for the duration, the line and the stack; click for the stack in a side panel),
+spawn arrows when the trace has flow events. Zoom with the mouse wheel or the +/- buttons, pan by
+dragging or with shift+wheel.
+
+The page loads nothing from the network: its script and styles are inlined, so it can be opened
+offline, attached to an issue or kept as a CI artifact.
+
+Options:
+  -o, --output FILE   where to write the page (default: the trace's name with .html instead of
+                      .json, beside the trace)
+  -h, --help          show this help
+
+Exit status: 0 when the page was written, 2 when the trace cannot be read or is not a Chrome trace.
 `;

@@ -4,7 +4,7 @@
  */
 import { parseArgs, UsageError } from "./args";
 import { runCheck } from "./check-command";
-import { CHECK_HELP, MAIN_HELP, RULES_HELP, SERVER_HELP, TRACE_HELP } from "./help";
+import { CHECK_HELP, MAIN_HELP, RULES_HELP, SERVER_HELP, TRACE_HELP, VIEW_HELP } from "./help";
 import type { Io } from "./io";
 import { VERSION } from "./package-info";
 import { runRules } from "./rules-command";
@@ -22,7 +22,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
   switch (args.kind) {
     case "help":
-      io.stdout.write({ main: MAIN_HELP, check: CHECK_HELP, rules: RULES_HELP, server: SERVER_HELP, trace: TRACE_HELP }[args.topic]);
+      io.stdout.write({ main: MAIN_HELP, check: CHECK_HELP, rules: RULES_HELP, server: SERVER_HELP, trace: TRACE_HELP, view: VIEW_HELP }[args.topic]);
       return 0;
     case "version":
       io.stdout.write(`corolint ${VERSION}\n`);
@@ -34,6 +34,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     case "trace": {
       const { runTrace } = await import("./trace-command");
       return runTrace(args, io);
+    }
+    case "view": {
+      const { runView } = await import("./view-command");
+      return runView(args, io);
     }
     case "server": {
       if (args.transport === "node-ipc" && process.send === undefined) {

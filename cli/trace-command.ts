@@ -24,8 +24,8 @@ export interface TraceArgs {
   command: string[];
 }
 
-/** The tracers: `dist/runtime` beside the bundle, or `runtime/` in a checkout run from sources. */
-function runtimeDir(): string {
+/** The tracers and the viewer: `dist/runtime` beside the bundle, or `runtime/` in a checkout run from sources. */
+export function runtimeDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const bundled = join(here, "runtime");
   return existsSync(bundled) ? bundled : join(here, "..", "runtime");

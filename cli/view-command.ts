@@ -1,0 +1,369 @@
+/**
+ * `corolint view TRACE.json [-o FILE.html]`: turns a corolint Chrome trace into one self-contained
+ * HTML page (the schedule viewer of issue #6): a header with the run's summary, the top blockers,
+ * and a zoomable timeline with one lane per thread or task, blocked spans in red, spawn arrows, and
+ * a side panel with the stack of the span clicked.
+ *
+ * The page is `runtime/viewer/viewer.html` with `viewer.js` and the trace's model inlined: it loads
+ * nothing (no network, no CDN), so it can be opened from disk, attached to an issue, or archived by
+ * CI. The header and the table are rendered here as static HTML, so they read without script too.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import type { Io } from "./io";
+import { runtimeDir } from "./trace-command";
+
+/** Options of `corolint view`. */
+export interface ViewArgs {
+  kind: "view";
+  /** The trace to read, as typed. */
+  trace: string;
+  /** Where the page goes (default: the trace's name with `.html` for `.json`, beside it). */
+  output?: string;
+}
+
+/** A trace corolint cannot show; reported on stderr with exit code 2. */
+export class TraceFormatError extends Error {
+  override readonly name = "TraceFormatError";
+}
+
+/** One lane of the timeline: a thread (or, in steps mode, a task). */
+export interface ViewLane {
+  name: string;
+  pid: number | string;
+  tid: number | string;
+}
+
+/** One `X` event, placed on its lane. Times in microseconds. */
+export interface ViewSpan {
+  lane: number;
+  ts: number;
+  dur: number;
+  name: string;
+  cat?: string;
+  blocked: boolean;
+  file?: string | null;
+  line?: number | null;
+  function?: string;
+  stack?: string[];
+  samples?: number;
+  unfinished?: boolean;
+}
+
+/** One flow arrow (`s` → `f`), e.g. a task spawning another. */
+export interface ViewFlow {
+  cat?: string;
+  name?: string;
+  from: { lane: number; ts: number };
+  to: { lane: number; ts: number };
+}
+
+/** A blamed site, by total blocked time. */
+export interface Blocker {
+  file: string | null;
+  line: number | null;
+  function: string;
+  totalMs: number;
+  count: number;
+}
+
+/** What the page shows, built from the trace; embedded in the page as JSON for viewer.js. */
+export interface ViewModel {
+  /** The start and end of the timeline, in the trace's microseconds. */
+  start: number;
+  end: number;
+  lanes: ViewLane[];
+  spans: ViewSpan[];
+  flows: ViewFlow[];
+  topBlockers: Blocker[];
+  /** Blocked spans found by the tracer, dropped ones included. */
+  blocked: number;
+  dropped: number;
+  runtime?: string;
+  mode?: string;
+  thresholdMs?: number;
+  durationMs?: number;
+  argv?: string[];
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * Builds the page's model from a parsed trace: the object form (`{traceEvents, otherData}`) or the
+ * bare array form. Throws `TraceFormatError` when it is not a Chrome trace.
+ */
+export function buildViewModel(trace: unknown): ViewModel {
+  let events: unknown[];
+  let other: Json = {};
+  if (Array.isArray(trace)) {
+    events = trace;
+  } else if (isObject(trace) && Array.isArray(trace["traceEvents"])) {
+    events = trace["traceEvents"];
+    const otherData = trace["otherData"];
+    if (isObject(otherData) && isObject(otherData["corolint"])) other = otherData["corolint"];
+  } else {
+    throw new TraceFormatError('not a Chrome trace: expected an object with a "traceEvents" array');
+  }
+
+  // Lanes: from thread_name / thread_sort_index metadata, plus any thread that only has events.
+  interface LaneInfo extends ViewLane {
+    sortIndex?: number;
+    order: number;
+  }
+  const lanes = new Map<string, LaneInfo>();
+  const laneOf = (pid: unknown, tid: unknown): LaneInfo => {
+    const p = typeof pid === "number" || typeof pid === "string" ? pid : 0;
+    const t = typeof tid === "number" || typeof tid === "string" ? tid : 0;
+    const key = `${p}\u0000${t}`;
+    let lane = lanes.get(key);
+    if (lane === undefined) {
+      lane = { name: `thread ${t}`, pid: p, tid: t, order: lanes.size };
+      lanes.set(key, lane);
+    }
+    return lane;
+  };
+
+  const rawSpans: (Omit<ViewSpan, "lane"> & { laneInfo: LaneInfo })[] = [];
+  const flowStarts = new Map<string, { laneInfo: LaneInfo; ts: number; cat?: string; name?: string }>();
+  const rawFlows: { from: { laneInfo: LaneInfo; ts: number }; to: { laneInfo: LaneInfo; ts: number }; cat?: string; name?: string }[] = [];
+  events.forEach((event, index) => {
+    if (!isObject(event)) throw new TraceFormatError(`traceEvents[${index}] is not an object`);
+    const ph = event["ph"];
+    if (typeof ph !== "string") throw new TraceFormatError(`traceEvents[${index}] has no "ph" (event type)`);
+    const args = isObject(event["args"]) ? event["args"] : {};
+    if (ph === "M") {
+      if (event["name"] === "thread_name" && typeof args["name"] === "string") laneOf(event["pid"], event["tid"]).name = args["name"];
+      if (event["name"] === "thread_sort_index" && num(args["sort_index"]) !== undefined) laneOf(event["pid"], event["tid"]).sortIndex = num(args["sort_index"]);
+      return;
+    }
+    if (ph === "X") {
+      const ts = num(event["ts"]);
+      if (ts === undefined) throw new TraceFormatError(`traceEvents[${index}] (ph "X") has no numeric "ts"`);
+      const cat = str(event["cat"]);
+      const blocked = cat === "corolint.blocked";
+      const stack = Array.isArray(args["stack"]) ? args["stack"].filter((frame): frame is string => typeof frame === "string") : undefined;
+      rawSpans.push({
+        laneInfo: laneOf(event["pid"], event["tid"]),
+        ts,
+        dur: Math.max(num(event["dur"]) ?? 0, 0),
+        name: str(event["name"]) ?? "",
+        ...(cat !== undefined && { cat }),
+        blocked,
+        ...(args["file"] !== undefined && { file: str(args["file"]) ?? null }),
+        ...(args["line"] !== undefined && { line: num(args["line"]) ?? null }),
+        ...(str(args["function"]) !== undefined && { function: str(args["function"]) }),
+        ...(stack !== undefined && { stack }),
+        ...(num(args["samples"]) !== undefined && { samples: num(args["samples"]) }),
+        ...(args["unfinished"] === true && { unfinished: true }),
+      });
+      return;
+    }
+    if (ph === "s" || ph === "f") {
+      const ts = num(event["ts"]);
+      if (ts === undefined) return;
+      const id = event["id"] ?? (isObject(event["id2"]) ? (event["id2"]["global"] ?? event["id2"]["local"]) : undefined);
+      if (id === undefined) return;
+      const key = `${str(event["cat"]) ?? ""}\u0000${String(id)}`;
+      const point = { laneInfo: laneOf(event["pid"], event["tid"]), ts };
+      if (ph === "s") {
+        flowStarts.set(key, { ...point, ...(str(event["cat"]) !== undefined && { cat: str(event["cat"]) }), ...(str(event["name"]) !== undefined && { name: str(event["name"]) }) });
+      } else {
+        const start = flowStarts.get(key);
+        if (start === undefined) return;
+        flowStarts.delete(key);
+        rawFlows.push({ from: { laneInfo: start.laneInfo, ts: start.ts }, to: point, ...(start.cat !== undefined && { cat: start.cat }), ...(start.name !== undefined && { name: start.name }) });
+      }
+    }
+  });
+
+  // Lanes with a sort index first, by it; the others after, in the order they were met.
+  const ordered = [...lanes.values()].sort((a, b) => (a.sortIndex ?? Infinity) - (b.sortIndex ?? Infinity) || a.order - b.order);
+  const laneIndex = new Map(ordered.map((lane, index) => [lane, index]));
+  const spans: ViewSpan[] = rawSpans.map(({ laneInfo, ...span }) => ({ lane: laneIndex.get(laneInfo)!, ...span }));
+  const flows: ViewFlow[] = rawFlows.map(({ from, to, ...rest }) => ({
+    ...rest,
+    from: { lane: laneIndex.get(from.laneInfo)!, ts: from.ts },
+    to: { lane: laneIndex.get(to.laneInfo)!, ts: to.ts },
+  }));
+
+  // The timeline: a corolint trace starts at the tracer's start (ts 0) and lasts durationMs; any
+  // other trace spans its events.
+  // A loop, not Math.min(...times): a trace holds up to 100,000 spans, too many arguments for a call.
+  let start = Infinity;
+  let end = -Infinity;
+  const extend = (from: number, to: number): void => {
+    start = Math.min(start, from);
+    end = Math.max(end, to);
+  };
+  for (const span of spans) extend(span.ts, span.ts + span.dur);
+  for (const flow of flows) extend(Math.min(flow.from.ts, flow.to.ts), Math.max(flow.from.ts, flow.to.ts));
+  if (start === Infinity) start = end = 0;
+  const durationMs = num(other["durationMs"]);
+  const corolint = Object.keys(other).length > 0;
+  if (corolint && start >= 0) start = 0;
+  if (durationMs !== undefined) end = Math.max(end, start + durationMs * 1000);
+  if (end <= start) end = start + 1000;
+
+  const blockedSpans = spans.filter((span) => span.blocked);
+  const argv = Array.isArray(other["argv"]) ? other["argv"].filter((arg): arg is string => typeof arg === "string") : undefined;
+  return {
+    start,
+    end,
+    lanes: ordered.map(({ name, pid, tid }) => ({ name, pid, tid })),
+    spans,
+    flows,
+    topBlockers: topBlockers(other["topBlockers"], blockedSpans),
+    blocked: num(other["blocked"]) ?? blockedSpans.length,
+    dropped: num(other["dropped"]) ?? 0,
+    ...(str(other["runtime"]) !== undefined && { runtime: str(other["runtime"]) }),
+    ...(str(other["mode"]) !== undefined && { mode: str(other["mode"]) }),
+    ...(num(other["thresholdMs"]) !== undefined && { thresholdMs: num(other["thresholdMs"]) }),
+    ...(durationMs !== undefined && { durationMs }),
+    ...(argv !== undefined && { argv }),
+  };
+}
+
+/** The tracer's `topBlockers` when it wrote them (they count dropped spans too), else from the spans. */
+function topBlockers(recorded: unknown, blocked: ViewSpan[]): Blocker[] {
+  if (Array.isArray(recorded)) {
+    return recorded.filter(isObject).map((entry) => ({
+      file: str(entry["file"]) ?? null,
+      line: num(entry["line"]) ?? null,
+      function: str(entry["function"]) ?? "<unknown>",
+      totalMs: num(entry["totalMs"]) ?? 0,
+      count: num(entry["count"]) ?? 0,
+    }));
+  }
+  const sites = new Map<string, Blocker>();
+  for (const span of blocked) {
+    const key = `${span.file ?? ""}\u0000${span.line ?? ""}\u0000${span.function ?? ""}`;
+    const site = sites.get(key) ?? { file: span.file ?? null, line: span.line ?? null, function: span.function ?? "<unknown>", totalMs: 0, count: 0 };
+    site.totalMs += span.dur / 1000;
+    site.count += 1;
+    sites.set(key, site);
+  }
+  return [...sites.values()].sort((a, b) => b.totalMs - a.totalMs).slice(0, 20);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+function formatMs(ms: number): string {
+  return `${ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2)} ms`;
+}
+
+function renderSummary(model: ViewModel): string {
+  const items: [string, string, string?][] = [];
+  if (model.runtime !== undefined) items.push(["runtime", model.runtime]);
+  if (model.mode !== undefined) items.push(["mode", model.mode]);
+  if (model.thresholdMs !== undefined) items.push(["threshold", `${model.thresholdMs} ms`]);
+  items.push(["blocks", `${model.blocked}${model.dropped > 0 ? ` (${model.dropped} not kept in the trace)` : ""}`]);
+  if (model.durationMs !== undefined) items.push(["duration", formatMs(model.durationMs)]);
+  if (model.argv !== undefined && model.argv.length > 0) items.push(["program", model.argv.join(" "), "program"]);
+  const rows = items.map(([term, value, className]) => `<div><dt>${term}</dt><dd${className ? ` class="${className}"` : ""} id="summary-${term}">${escapeHtml(value)}</dd></div>`);
+  return `<dl class="summary">${rows.join("")}</dl>`;
+}
+
+function renderBlockers(model: ViewModel): string {
+  if (model.blocked === 0 && model.topBlockers.length === 0) {
+    const why = model.thresholdMs !== undefined ? `the event loop was never blocked for longer than ${model.thresholdMs} ms` : "the trace holds no blocked spans";
+    return `<p class="no-blocks" id="no-blocks">No blocks: ${why}.</p>`;
+  }
+  const rows = model.topBlockers.map((site) => {
+    const where = site.file === null ? "unknown place" : `${site.file}:${site.line ?? "?"}`;
+    return (
+      `<tr data-file="${escapeHtml(site.file ?? "")}" data-line="${site.line ?? ""}" title="Show the longest block here">` +
+      `<td class="where">${escapeHtml(where)}</td><td>${escapeHtml(site.function)}</td>` +
+      `<td class="num">${site.totalMs.toFixed(1)}</td><td class="num">${site.count}</td></tr>`
+    );
+  });
+  return (
+    `<table class="blockers"><thead><tr><th>file:line</th><th>function</th><th class="num">total ms</th><th class="num">count</th></tr></thead>` +
+    `<tbody>${rows.join("")}</tbody></table>`
+  );
+}
+
+/** Fills the template's slots. `script` is viewer.js; `file` is the trace's name for the title. */
+export function renderViewerHtml(model: ViewModel, file: string, template: string, script: string): string {
+  if (/<\/script/i.test(script)) throw new Error("viewer.js must not contain a closing script tag");
+  // `<` escaped: the JSON sits in a <script> element, where `</script>` in a file name would end it.
+  const data = JSON.stringify(model).replace(/</g, "\\u003c");
+  const slots: Record<string, string> = {
+    title: escapeHtml(`corolint schedule: ${file}`),
+    file: escapeHtml(file),
+    summary: renderSummary(model),
+    blockers: renderBlockers(model),
+    data,
+    script,
+  };
+  // A function replacement: `$&` and friends in the trace must stay literal.
+  return template.replace(/\{\{(\w+)\}\}/g, (slot, name: string) => slots[name] ?? slot);
+}
+
+/** Where the page goes by default: `t.json` → `t.html`, any other name + `.html`, beside the trace. */
+export function defaultOutput(tracePath: string): string {
+  return join(dirname(tracePath), basename(tracePath).replace(/\.json$/i, "") + ".html");
+}
+
+/** Reads the trace, writes the page, prints its path. 0 on success, 2 when the trace is unusable. */
+export function runView(args: ViewArgs, io: Io): number {
+  const tracePath = resolve(io.cwd, args.trace);
+  let text: string;
+  try {
+    text = readFileSync(tracePath, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : error instanceof Error ? error.message : String(error);
+    io.stderr.write(`corolint: cannot read the trace ${args.trace}: ${reason}\n`);
+    return 2;
+  }
+  let model: ViewModel;
+  try {
+    let trace: unknown;
+    try {
+      trace = JSON.parse(text);
+    } catch (error) {
+      throw new TraceFormatError(`not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    }
+    model = buildViewModel(trace);
+  } catch (error) {
+    if (!(error instanceof TraceFormatError)) throw error;
+    io.stderr.write(`corolint: ${args.trace} is not a trace corolint can show: ${error.message}\n`);
+    return 2;
+  }
+
+  const output = args.output === undefined ? defaultOutput(tracePath) : resolve(io.cwd, args.output);
+  if (output === tracePath) {
+    io.stderr.write(`corolint: the page would overwrite the trace ${args.trace}: choose another name with -o\n`);
+    return 2;
+  }
+  const viewerDir = join(runtimeDir(), "viewer");
+  const templatePath = join(viewerDir, "viewer.html");
+  if (!existsSync(templatePath)) {
+    io.stderr.write(`corolint: the viewer's files are missing (${viewerDir}): rebuild corolint (npm run build)\n`);
+    return 2;
+  }
+  const html = renderViewerHtml(model, basename(tracePath), readFileSync(templatePath, "utf8"), readFileSync(join(viewerDir, "viewer.js"), "utf8"));
+  try {
+    writeFileSync(output, html);
+  } catch (error) {
+    io.stderr.write(`corolint: cannot write ${output}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+  if (model.blocked === 0) io.stderr.write(`corolint: no blocks in ${args.trace}: the page shows an empty schedule\n`);
+  io.stdout.write(`${output.startsWith(io.cwd + "/") ? output.slice(io.cwd.length + 1) : output}\n`);
+  return 0;
+}
