@@ -17,6 +17,8 @@ def _us(seconds):
 def build(monitor, argv, end_reason):
     pid = monitor.pid
     t0 = monitor.t0
+    # Steps mode: the task lanes (their tids are assigned here, before the spans use them).
+    parts = monitor.trace_parts() if hasattr(monitor, "trace_parts") else None
     events = [
         {
             "ph": "M",
@@ -31,6 +33,8 @@ def build(monitor, argv, end_reason):
         events.append(
             {"ph": "M", "pid": pid, "tid": lane.tid, "name": "thread_sort_index", "args": {"sort_index": lane.sort_index}}
         )
+    if parts is not None:
+        events.extend(parts[0])
     for span in monitor.spans:
         where = "%s:%s" % (os.path.basename(span.file), span.line) if span.file else "no sample"
         args = {
@@ -54,12 +58,14 @@ def build(monitor, argv, end_reason):
                 "args": args,
             }
         )
+    if parts is not None:
+        events.extend(parts[1])
     corolint = {
         "formatVersion": FORMAT_VERSION,
         "tracer": "corolint_trace " + __version__,
         "runtime": "python %d.%d.%d" % sys.version_info[:3],
         "implementation": platform.python_implementation().lower(),
-        "mode": "light",
+        "mode": getattr(monitor, "mode", "light"),
         "thresholdMs": monitor.threshold_ms,
         "heartbeatMs": round(monitor.period * 1000.0, 3),
         "blocked": monitor.blocked,
@@ -68,6 +74,8 @@ def build(monitor, argv, end_reason):
         "argv": list(argv),
         "end": end_reason,
     }
+    if parts is not None:
+        corolint.update(parts[2])
     return {"traceEvents": events, "displayTimeUnit": "ms", "otherData": {"corolint": corolint}}
 
 

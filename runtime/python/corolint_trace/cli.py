@@ -15,12 +15,14 @@ from . import chrome
 from .light import Monitor
 
 PROG = "python -m corolint_trace"
-USAGE = """usage: %s [--threshold-ms MS] [-o FILE] [-v] script.py [args...]
+USAGE = """usage: %s [--mode light|steps] [--threshold-ms MS] [-o FILE] [-v] script.py [args...]
 
 Runs script.py and writes the spans during which its asyncio event loop was blocked
 (as a Chrome trace: open it in https://ui.perfetto.dev or chrome://tracing).
 
 options:
+  --mode MODE         light (default): blocked spans only; steps: also one lane per task,
+                      with each step of its coroutine and who created it
   --threshold-ms MS   report blocks of at least MS milliseconds (default: 50)
   -o, --output FILE   where to write the trace (default: corolint-trace.json)
   -v, --verbose       say where the trace went, on stderr, when the program ends
@@ -34,6 +36,7 @@ class UsageError(Exception):
 
 def parse_args(argv):
     threshold_ms = 50.0
+    mode = "light"
     output = "corolint-trace.json"
     verbose = False
     i = 0
@@ -52,13 +55,17 @@ def parse_args(argv):
             verbose = True
             i += 1
             continue
-        if name in ("--threshold-ms", "-o", "--output"):
+        if name in ("--threshold-ms", "-o", "--output", "--mode"):
             if not eq:
                 i += 1
                 if i >= len(argv):
                     raise UsageError("%s needs a value" % name)
                 value = argv[i]
-            if name == "--threshold-ms":
+            if name == "--mode":
+                if value not in ("light", "steps"):
+                    raise UsageError("--mode must be light or steps, not %r" % value)
+                mode = value
+            elif name == "--threshold-ms":
                 try:
                     threshold_ms = float(value)
                 except ValueError:
@@ -74,7 +81,7 @@ def parse_args(argv):
         raise UsageError("unknown option %s" % arg)
     if i >= len(argv):
         raise UsageError("no script to run")
-    return threshold_ms, output, verbose, argv[i], argv[i + 1 :]
+    return threshold_ms, output, verbose, argv[i], argv[i + 1 :], mode
 
 
 class Session(object):
@@ -211,7 +218,7 @@ def _trimming_excepthook(previous, classifier):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
-        threshold_ms, output, verbose, script, args = parse_args(argv)
+        threshold_ms, output, verbose, script, args, mode = parse_args(argv)
     except UsageError as exc:
         sys.stderr.write("%s\n%s: error: %s\n" % (USAGE.splitlines()[0], PROG, exc))
         return 2
@@ -223,7 +230,12 @@ def main(argv=None):
         sys.stderr.write("%s: can't open file %r: [Errno 2] No such file or directory\n" % (PROG, script))
         return 2
 
-    monitor = Monitor(threshold_ms)
+    if mode == "steps":
+        from .steps import StepsMonitor
+
+        monitor = StepsMonitor(threshold_ms)
+    else:
+        monitor = Monitor(threshold_ms)
     session = Session(monitor, output, [script] + list(args), verbose)
     session.install_exit_hooks()
     monitor.install()

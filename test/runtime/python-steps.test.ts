@@ -1,0 +1,339 @@
+/**
+ * The Python tracer's steps mode (`python -m corolint_trace --mode steps`), run for real: one lane
+ * per asyncio task, its steps, blocked steps, and creator → created flow arrows. Every interpreter
+ * found is tested (the same discovery as python-light.test.ts); an absent one is skipped.
+ * No assertion here is about speed: runtime/python/bench_overhead.py --mode steps measures it.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const RUNTIME_PYTHON = fileURLToPath(new URL("../../runtime/python", import.meta.url));
+
+function works(command: string): boolean {
+  const result = spawnSync(command, ["-c", "import sys; assert sys.version_info >= (3, 8)"], { encoding: "utf8" });
+  return result.status === 0;
+}
+
+function pyenvVersion(prefix: string): string | null {
+  const root = spawnSync("pyenv", ["root"], { encoding: "utf8" });
+  if (root.status !== 0) return null;
+  const versions = join(root.stdout.trim(), "versions");
+  if (!existsSync(versions)) return null;
+  const match = readdirSync(versions)
+    .filter((name) => name === prefix || name.startsWith(prefix + "."))
+    .sort()
+    .pop();
+  const command = match ? join(versions, match, "bin", "python3") : null;
+  return command && existsSync(command) && works(command) ? command : null;
+}
+
+const interpreters: { label: string; command: string | null }[] = [
+  { label: "python3 on PATH", command: works("python3") ? "python3" : null },
+  { label: "/usr/bin/python3", command: existsSync("/usr/bin/python3") && works("/usr/bin/python3") ? "/usr/bin/python3" : null },
+  { label: "pyenv 3.8", command: pyenvVersion("3.8") },
+  { label: "pyenv 3.12", command: pyenvVersion("3.12") },
+  { label: "pyenv 3.13", command: pyenvVersion("3.13") },
+];
+
+const workDir = mkdtempSync(join(tmpdir(), "corolint-steps-"));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+let scriptCounter = 0;
+function script(source: string): { dir: string; name: string; line: number } {
+  const dir = join(workDir, `case-${++scriptCounter}`);
+  spawnSync("mkdir", ["-p", dir]);
+  writeFileSync(join(dir, "app.py"), source);
+  const line = source.split("\n").findIndex((text) => text.includes("# HERE")) + 1;
+  return { dir, name: "app.py", line };
+}
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(python: string, cwd: string, args: string[], tracerArgs: string[] | null): Promise<Run> {
+  const argv = tracerArgs ? ["-m", "corolint_trace", ...tracerArgs, ...args] : args;
+  const child = spawn(python, argv, {
+    cwd,
+    env: { ...process.env, PYTHONPATH: RUNTIME_PYTHON, PYTHONDONTWRITEBYTECODE: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  return new Promise((resolvePromise, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+}
+
+interface TraceEvent {
+  ph: string;
+  pid: number;
+  tid: number;
+  name: string;
+  cat?: string;
+  ts?: number;
+  dur?: number;
+  id?: number;
+  bp?: string;
+  args?: Record<string, any>;
+}
+
+/** Reads a steps-mode trace and checks its shape: lanes, steps, blocked spans, flows. */
+function readTrace(path: string) {
+  const document = JSON.parse(readFileSync(path, "utf8"));
+  expect(Array.isArray(document.traceEvents)).toBe(true);
+  const events = document.traceEvents as TraceEvent[];
+  const laneName = new Map<number, string>();
+  for (const event of events) {
+    expect(Number.isInteger(event.pid), JSON.stringify(event)).toBe(true);
+    expect(Number.isInteger(event.tid), JSON.stringify(event)).toBe(true);
+    expect(["M", "X", "s", "f"]).toContain(event.ph);
+    expect(typeof event.name).toBe("string");
+    if (event.ph === "M" && event.name === "thread_name") {
+      expect(laneName.has(event.tid), `two names for tid ${event.tid}`).toBe(false);
+      laneName.set(event.tid, event.args!.name);
+    }
+    if (event.ph !== "M") {
+      expect(typeof event.ts).toBe("number");
+      expect(event.ts).toBeGreaterThanOrEqual(0);
+    }
+    if (event.ph === "X") {
+      expect(event.dur).toBeGreaterThanOrEqual(0);
+      expect(["corolint.blocked", "corolint.step"]).toContain(event.cat);
+    }
+    if (event.ph === "s" || event.ph === "f") {
+      expect(event.cat).toBe("corolint.spawn");
+      expect(Number.isInteger(event.id)).toBe(true);
+    }
+    if (event.ph === "f") expect(event.bp).toBe("e");
+  }
+  // Every event that is not process metadata sits on a named lane.
+  for (const event of events) {
+    if (event.ph !== "M") expect(laneName.has(event.tid), JSON.stringify(event)).toBe(true);
+  }
+  const corolint = document.otherData.corolint;
+  expect(corolint).toMatchObject({ mode: "steps", thresholdMs: expect.any(Number), dropped: 0 });
+  const steps = events.filter((event) => event.ph === "X" && event.cat === "corolint.step");
+  const blocked = events.filter((event) => event.ph === "X" && event.cat === "corolint.blocked");
+  expect(corolint.blocked).toBe(blocked.length);
+  const loopTid = [...laneName].find(([, name]) => name === "event loop")?.[0];
+  expect(loopTid).toBeDefined();
+  // Each step is on its task's lane and, the same, on the event loop's lane.
+  const onTasks = steps.filter((event) => event.tid !== loopTid);
+  const onLoop = steps.filter((event) => event.tid === loopTid);
+  expect(onTasks.length).toBe(onLoop.length);
+  for (const step of onTasks) {
+    expect(laneName.get(step.tid)).toBe(step.args!.task);
+    expect(step.name).toBe(step.args!.task);
+    expect(step.args!.suspendedAt === null || /:\d+$/.test(step.args!.suspendedAt)).toBe(true);
+  }
+  // Flows come in s/f pairs with one id; the f is at the start of a step of the created task.
+  const starts = events.filter((event) => event.ph === "s");
+  const ends = events.filter((event) => event.ph === "f");
+  expect(starts.map((event) => event.id).sort()).toEqual(ends.map((event) => event.id).sort());
+  expect(new Set(starts.map((event) => event.id)).size).toBe(starts.length);
+  for (const end of ends) {
+    expect(onTasks.some((step) => step.tid === end.tid && step.ts === end.ts)).toBe(true);
+  }
+  const flows = starts.map((start) => ({
+    from: laneName.get(start.tid),
+    to: laneName.get(ends.find((end) => end.id === start.id)!.tid),
+  }));
+  return { events, corolint, laneName, onTasks, blocked, flows, loopTid: loopTid! };
+}
+
+const TWO_TASKS = `import asyncio
+import sys
+import time
+
+
+async def worker_a():
+    await asyncio.sleep(0.02)
+    time.sleep(0.2)  # HERE
+    await asyncio.sleep(0.02)
+
+
+async def worker_b():
+    asyncio.current_task().set_name("renamed-b")
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+
+
+async def main():
+    a = asyncio.create_task(worker_a(), name="worker-a")
+    b = asyncio.ensure_future(worker_b())
+    await asyncio.gather(a, b)
+    print("argv", sys.argv[1:])
+
+
+asyncio.run(main())
+`;
+
+const OWN_FACTORY = `import asyncio
+import sys
+
+
+def factory(loop, coro, **kwargs):
+    print("factory", coro.__qualname__, flush=True)
+    return asyncio.Task(coro, loop=loop, **kwargs)
+
+
+async def child(n):
+    await asyncio.sleep(0.01)
+    return n
+
+
+async def main():
+    asyncio.get_running_loop().set_task_factory(factory)
+    assert asyncio.get_running_loop().get_task_factory() is factory
+    task = asyncio.create_task(child(1), name="kid")
+    print("name", task.get_name(), task.get_coro().__qualname__, flush=True)
+    print(await task, await asyncio.gather(child(2), child(3)), flush=True)
+    if sys.version_info >= (3, 12):
+        asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
+        print("eager", await asyncio.create_task(child(4), name="eager-kid"), flush=True)
+    asyncio.get_running_loop().set_task_factory(None)
+
+
+asyncio.run(main())
+`;
+
+const EXIT_3 = `import asyncio
+import sys
+
+
+async def main():
+    await asyncio.sleep(0)
+    print("to stdout")
+    print("to stderr", file=sys.stderr)
+    sys.exit(3)
+
+
+asyncio.run(main())
+`;
+
+const MANY_STEPS = `import asyncio
+
+
+async def spin(n):
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+async def main():
+    await asyncio.gather(spin(2000), spin(2000))
+    print("spun")
+
+
+asyncio.run(main())
+`;
+
+for (const { label, command } of interpreters) {
+  const python = command ?? "python3";
+  describe(`Python steps mode, ${label}`, () => {
+    it.skipIf(command === null)("gives each task a lane, blames the blocked step on its lane and line, links spawns", async () => {
+      const { dir, name, line } = script(TWO_TASKS);
+      const result = await run(python, dir, [name, "x"], ["--mode", "steps", "-o", "out.json"]);
+      expect(result).toMatchObject({ code: 0, stdout: "argv ['x']\n", stderr: "" });
+      const { corolint, laneName, onTasks, blocked, flows, loopTid } = readTrace(join(dir, "out.json"));
+
+      // Lanes: the event loop first, then the tasks in creation order, named as the program named
+      // them (also a name set from inside the task, and asyncio.run's main task is "Task-1").
+      const names = [...laneName.values()];
+      expect(names.slice(0, 4)).toEqual(["event loop", "Task-1", "worker-a", "renamed-b"]);
+      expect(names).not.toContain("None");
+
+      // The 200 ms step is blocked, on worker-a's lane, blamed on the time.sleep line.
+      expect(blocked).toHaveLength(1);
+      const [span] = blocked;
+      expect(laneName.get(span.tid)).toBe("worker-a");
+      expect(span.dur).toBeGreaterThanOrEqual(150_000);
+      expect(resolve(dir, span.args!.file)).toBe(join(dir, name));
+      expect(span.args).toMatchObject({ line, function: "worker_a" });
+      expect(span.args!.stack[0]).toBe(`${span.args!.file}:${line} worker_a`);
+      expect(corolint.topBlockers).toEqual([
+        { file: span.args!.file, line, function: "worker_a", totalMs: expect.any(Number), count: 1 },
+      ]);
+      // ...and the blocked step itself, which suspended at the next await.
+      const step = onTasks.find((event) => event.ts === span.ts && event.tid === span.tid);
+      expect(step?.dur).toBe(span.dur);
+      expect(step?.args).toEqual({ task: "worker-a", suspendedAt: `${span.args!.file}:${line + 1}` });
+      // The event loop lane has no second blocked span for the same block.
+      expect(blocked.filter((event) => event.tid === loopTid)).toEqual([]);
+
+      // The first step of each worker suspends in the worker's own code.
+      const firstA = onTasks.find((event) => laneName.get(event.tid) === "worker-a");
+      expect(firstA?.args?.suspendedAt).toBe(`${span.args!.file}:${line - 1}`);
+
+      // main spawned both workers.
+      expect(flows).toEqual(
+        expect.arrayContaining([
+          { from: "Task-1", to: "worker-a" },
+          { from: "Task-1", to: "renamed-b" },
+        ]),
+      );
+      expect(corolint.tasks).toBeGreaterThanOrEqual(3);
+      expect(corolint.steps).toBeGreaterThanOrEqual(onTasks.length);
+      expect(corolint.end).toEqual({ reason: "exit" });
+    });
+
+    it.skipIf(command === null)("keeps the program's own task factory working (eager ones too) and still traces", async () => {
+      const { dir, name } = script(OWN_FACTORY);
+      const untraced = await run(python, dir, [name], null);
+      const traced = await run(python, dir, [name], ["--mode", "steps"]);
+      expect(untraced.code).toBe(0);
+      expect(untraced.stdout).toContain("factory child\nname kid child\n");
+      expect(traced).toEqual(untraced);
+      const { laneName, flows } = readTrace(join(dir, "corolint-trace.json"));
+      const names = [...laneName.values()];
+      expect(names).toContain("kid");
+      expect(flows).toContainEqual({ from: "Task-1", to: "kid" });
+      if (untraced.stdout.includes("eager 4")) {
+        expect(names).toContain("eager-kid");
+        expect(flows).toContainEqual({ from: "Task-1", to: "eager-kid" });
+      }
+    });
+
+    it.skipIf(command === null)("passes stdout, stderr and the exit code through (sys.exit(3))", async () => {
+      const { dir, name } = script(EXIT_3);
+      const untraced = await run(python, dir, [name], null);
+      const traced = await run(python, dir, [name], ["--mode", "steps"]);
+      expect(untraced).toMatchObject({ code: 3, stdout: "to stdout\n", stderr: "to stderr\n" });
+      expect(traced).toEqual(untraced);
+      expect(readTrace(join(dir, "corolint-trace.json")).corolint.end).toEqual({ reason: "exit", code: 3 });
+    });
+
+    it.skipIf(command === null)("keeps a sample of short steps and counts the rest", async () => {
+      const { dir, name } = script(MANY_STEPS);
+      const result = await run(python, dir, [name], ["--mode=steps"]);
+      expect(result).toMatchObject({ code: 0, stdout: "spun\n", stderr: "" });
+      const { corolint, onTasks } = readTrace(join(dir, "corolint-trace.json"));
+      expect(corolint.steps).toBeGreaterThanOrEqual(4000);
+      expect(corolint.sampledOut).toBeGreaterThan(0);
+      expect(onTasks.length + corolint.sampledOut).toBe(corolint.steps);
+    });
+  });
+}
+
+describe("Python steps mode, command line", () => {
+  const python = interpreters[0].command;
+
+  it.skipIf(python === null)("rejects an unknown mode with status 2 and runs nothing", async () => {
+    const { dir, name } = script(EXIT_3);
+    const result = await run(python ?? "python3", dir, [name], ["--mode", "heavy"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("--mode must be light or steps");
+    expect(existsSync(join(dir, "corolint-trace.json"))).toBe(false);
+  });
+});
