@@ -170,7 +170,7 @@ function parseCheck(rest: string[]): ParsedArgs {
  * starts at `--` or at the first argument that is not an option, and keeps its own options.
  */
 function parseTrace(rest: string[]): ParsedArgs {
-  const args: TraceArgs = { kind: "trace", thresholdMs: 50, command: [] };
+  const args: TraceArgs = { kind: "trace", mode: "light", thresholdMs: 50, command: [] };
   for (let index = 0; index < rest.length; index += 1) {
     const arg = rest[index]!;
     if (arg === "--") {
@@ -201,6 +201,12 @@ function parseTrace(rest: string[]): ParsedArgs {
       case "--output":
         args.output = value();
         break;
+      case "--mode": {
+        const mode = value();
+        if (mode !== "light" && mode !== "steps") throw new UsageError(`--mode expects light or steps, got '${mode}'`, "trace");
+        args.mode = mode;
+        break;
+      }
       default:
         throw new UsageError(`unknown option '${name}'`, "trace");
     }

@@ -116,6 +116,9 @@ ends, also after a crash, Ctrl+C or SIGTERM. Nothing is installed into the progr
 The trace is a Chrome trace (object form): open it in https://ui.perfetto.dev or chrome://tracing.
 
 Options:
+  --mode MODE         light (default): blocked spans only, cheap enough for real workloads;
+                      steps: also one lane per asyncio task with every step and spawn arrows
+                      (Python only so far; 1.7-3x slower on tight await loops)
   --threshold-ms N    report blocks longer than N milliseconds (default: 50)
   -o, --output FILE   where to write the trace (default: corolint-trace.json)
   -h, --help          show this help

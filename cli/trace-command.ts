@@ -17,6 +17,8 @@ import type { Io } from "./io";
 /** Options of `corolint trace`. */
 export interface TraceArgs {
   kind: "trace";
+  /** `light`: blocked spans only; `steps`: a lane per task too (Python only, for now). */
+  mode: "light" | "steps";
   thresholdMs: number;
   /** Where the trace goes (default `corolint-trace.json`). */
   output?: string;
@@ -87,8 +89,12 @@ export async function runTrace(args: TraceArgs, io: Io): Promise<number> {
     }
     const tracerPath = join(runtimeDir(), "python");
     env["PYTHONPATH"] = [tracerPath, env["PYTHONPATH"]].filter(Boolean).join(delimiter);
-    argv = ["-m", "corolint_trace", "--threshold-ms", String(args.thresholdMs), "-o", output, ...programArgs];
+    argv = ["-m", "corolint_trace", "--mode", args.mode, "--threshold-ms", String(args.thresholdMs), "-o", output, ...programArgs];
   } else {
+    if (args.mode === "steps") {
+      io.stderr.write("corolint: --mode steps traces Python programs; for Node only light mode exists so far\n");
+      return 2;
+    }
     const preload = pathToFileURL(join(runtimeDir(), "node", "corolint-trace.mjs")).href;
     env["NODE_OPTIONS"] = [`--import=${preload}`, env["NODE_OPTIONS"]].filter(Boolean).join(" ");
     env["COROLINT_TRACE_OUTPUT"] = output;

@@ -70,12 +70,33 @@ describe("corolint trace -- python", () => {
   });
 });
 
+describe("corolint trace --mode steps -- python", () => {
+  it("adds a lane per task, with the block on the lane of the task that blocked", { timeout: 60_000 }, async () => {
+    const source = PYTHON_BLOCKING.replace("asyncio.run(handler())", 'async def main():\n    await asyncio.create_task(handler(), name="worker")\n\n\nasyncio.run(main())');
+    const dir = makeProject({ "app.py": source });
+    const { code, stdout } = await runCli(["trace", "--mode", "steps", "-o", "steps.json", "--", "python3", "app.py"], dir);
+    expect(code).toBe(3);
+    expect(stdout).toBe("handled\n");
+    const trace = JSON.parse(readFileSync(join(dir, "steps.json"), "utf8")) as Trace & {
+      traceEvents: { ph: string; name?: string; tid?: number; args?: { name?: string } }[];
+    };
+    const lanes = new Map(trace.traceEvents.filter((e) => e.ph === "M" && e.name === "thread_name").map((e) => [e.tid, e.args?.name]));
+    expect([...lanes.values()]).toEqual(expect.arrayContaining(["event loop", "worker"]));
+    const blocked = trace.traceEvents.filter((event) => event.ph === "X" && event.cat === "corolint.blocked");
+    expect(blocked).toHaveLength(1);
+    expect(lanes.get((blocked[0] as { tid?: number }).tid)).toBe("worker");
+    expect(trace.otherData.corolint.mode).toBe("steps");
+  });
+});
+
 describe("corolint trace usage", () => {
   it.each([
     [["trace"], /missing the command to trace/],
     [["trace", "--", "ruby", "app.rb"], /runs Python .* or Node .* programs, not 'ruby'/],
     [["trace", "--", "python3", "-m", "http.server"], /interpreter options and `-m`\/`-c` are not supported yet/],
     [["trace", "--threshold-ms", "0", "--", "node", "a.js"], /whole number of milliseconds/],
+    [["trace", "--mode", "fast", "--", "node", "a.js"], /--mode expects light or steps/],
+    [["trace", "--mode", "steps", "--", "node", "a.js"], /for Node only light mode exists so far/],
   ])("%j exits 2 with a message", async (args, message) => {
     const { code, stderr } = await runCli(args, makeProject({}));
     expect(code).toBe(2);
