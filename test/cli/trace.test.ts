@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { makeProject, runCli } from "./helpers";
 
 interface Trace {
-  traceEvents: { ph: string; cat?: string; dur?: number; args?: { file?: string; line?: number; function?: string } }[];
+  traceEvents: { ph: string; name?: string; tid?: number; cat?: string; dur?: number; args?: { file?: string; line?: number; function?: string; name?: string } }[];
   otherData: { corolint: { mode: string; thresholdMs: number; blocked: number } };
 }
 
@@ -77,14 +77,12 @@ describe("corolint trace --mode steps -- python", () => {
     const { code, stdout } = await runCli(["trace", "--mode", "steps", "-o", "steps.json", "--", "python3", "app.py"], dir);
     expect(code).toBe(3);
     expect(stdout).toBe("handled\n");
-    const trace = JSON.parse(readFileSync(join(dir, "steps.json"), "utf8")) as Trace & {
-      traceEvents: { ph: string; name?: string; tid?: number; args?: { name?: string } }[];
-    };
+    const trace = JSON.parse(readFileSync(join(dir, "steps.json"), "utf8")) as Trace;
     const lanes = new Map(trace.traceEvents.filter((e) => e.ph === "M" && e.name === "thread_name").map((e) => [e.tid, e.args?.name]));
     expect([...lanes.values()]).toEqual(expect.arrayContaining(["event loop", "worker"]));
     const blocked = trace.traceEvents.filter((event) => event.ph === "X" && event.cat === "corolint.blocked");
     expect(blocked).toHaveLength(1);
-    expect(lanes.get((blocked[0] as { tid?: number }).tid)).toBe("worker");
+    expect(lanes.get(blocked[0]!.tid)).toBe("worker");
     expect(trace.otherData.corolint.mode).toBe("steps");
   });
 });

@@ -5,44 +5,16 @@
  * No assertion here is about speed: runtime/python/bench_overhead.py measures the overhead.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
+import { interpreters } from "../helpers/pythons";
+
 const RUNTIME_PYTHON = fileURLToPath(new URL("../../runtime/python", import.meta.url));
 
-interface Interpreter {
-  label: string;
-  command: string | null; // null: not on this machine
-}
-
-function works(command: string): boolean {
-  const result = spawnSync(command, ["-c", "import sys; assert sys.version_info >= (3, 8)"], { encoding: "utf8" });
-  return result.status === 0;
-}
-
-function pyenvVersion(prefix: string): string | null {
-  const root = spawnSync("pyenv", ["root"], { encoding: "utf8" });
-  if (root.status !== 0) return null;
-  const versions = join(root.stdout.trim(), "versions");
-  if (!existsSync(versions)) return null;
-  const match = readdirSync(versions)
-    .filter((name) => name === prefix || name.startsWith(prefix + "."))
-    .sort()
-    .pop();
-  const command = match ? join(versions, match, "bin", "python3") : null;
-  return command && existsSync(command) && works(command) ? command : null;
-}
-
-const interpreters: Interpreter[] = [
-  { label: "python3 on PATH", command: works("python3") ? "python3" : null },
-  { label: "/usr/bin/python3", command: existsSync("/usr/bin/python3") && works("/usr/bin/python3") ? "/usr/bin/python3" : null },
-  { label: "pyenv 3.8", command: pyenvVersion("3.8") },
-  { label: "pyenv 3.12", command: pyenvVersion("3.12") },
-  { label: "pyenv 3.13", command: pyenvVersion("3.13") },
-];
 
 const workDir = mkdtempSync(join(tmpdir(), "corolint-trace-"));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
