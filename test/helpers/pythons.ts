@@ -1,6 +1,7 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** One Python interpreter the runtime tests run; `command` is null when it is not on this machine. */
 export interface Interpreter {
@@ -38,3 +39,61 @@ export const interpreters: Interpreter[] = [
   { label: "pyenv 3.12", command: pyenvVersion("3.12") },
   { label: "pyenv 3.13", command: pyenvVersion("3.13") },
 ];
+
+/** The tracer package, put on PYTHONPATH as `corolint trace` does. */
+export const RUNTIME_PYTHON = fileURLToPath(new URL("../../runtime/python", import.meta.url));
+
+let scriptCounter = 0;
+
+/** Writes `app.py` into a fresh folder under `workDir`; returns its folder, name and the line holding `# HERE`. */
+export function writeScript(workDir: string, source: string): { dir: string; name: string; line: number } {
+  const dir = join(workDir, `case-${++scriptCounter}`);
+  const name = "app.py";
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), source);
+  const line = source.split("\n").findIndex((text) => text.includes("# HERE")) + 1;
+  return { dir, name, line };
+}
+
+/** How a Python process ended, and what it printed. */
+export interface PythonRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `python [-m corolint_trace TRACER_ARGS] ARGS` in `cwd`. With `signal`, sends it once the
+ * program has printed "ready" (it blocks right after).
+ */
+export function runPython(
+  python: string,
+  cwd: string,
+  args: string[],
+  options: { traced: boolean; signal?: NodeJS.Signals; tracerArgs?: string[] },
+): Promise<PythonRun> {
+  const argv = options.traced ? ["-m", "corolint_trace", ...(options.tracerArgs ?? []), ...args] : args;
+  const child = spawn(python, argv, {
+    cwd,
+    env: { ...process.env, PYTHONPATH: RUNTIME_PYTHON, PYTHONDONTWRITEBYTECODE: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  let signalled = false;
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    if (options.signal && !signalled && stdout.includes("ready")) {
+      signalled = true;
+      // The program is now inside its blocking call (it blocks for seconds): let the watchdog see
+      // the block, then signal.
+      setTimeout(() => child.kill(options.signal), 400);
+    }
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  return new Promise((resolvePromise, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+}

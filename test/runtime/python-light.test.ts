@@ -4,73 +4,18 @@
  * interpreter found is tested; one that is absent is reported as skipped, never passed.
  * No assertion here is about speed: runtime/python/bench_overhead.py measures the overhead.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { interpreters } from "../helpers/pythons";
-
-const RUNTIME_PYTHON = fileURLToPath(new URL("../../runtime/python", import.meta.url));
-
+import { interpreters, runPython, writeScript } from "../helpers/pythons";
 
 const workDir = mkdtempSync(join(tmpdir(), "corolint-trace-"));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-let scriptCounter = 0;
-/** Writes a script into a fresh folder; returns its folder, name and the line holding `# HERE`. */
-function script(source: string): { dir: string; name: string; line: number } {
-  const dir = join(workDir, `case-${++scriptCounter}`);
-  const name = "app.py";
-  spawnSync("mkdir", ["-p", dir]);
-  writeFileSync(join(dir, name), source);
-  const line = source.split("\n").findIndex((text) => text.includes("# HERE")) + 1;
-  return { dir, name, line };
-}
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `python [-m corolint_trace -o trace.json] app.py args` in the script's folder. With
- * `signal`, sends it once the program has printed "ready" (it blocks right after).
- */
-function run(
-  python: string,
-  cwd: string,
-  args: string[],
-  options: { traced: boolean; signal?: NodeJS.Signals; tracerArgs?: string[] },
-): Promise<Run> {
-  const argv = options.traced ? ["-m", "corolint_trace", ...(options.tracerArgs ?? []), ...args] : args;
-  const child = spawn(python, argv, {
-    cwd,
-    env: { ...process.env, PYTHONPATH: RUNTIME_PYTHON, PYTHONDONTWRITEBYTECODE: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  let signalled = false;
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-    if (options.signal && !signalled && stdout.includes("ready")) {
-      signalled = true;
-      // The program is now inside its blocking call (it blocks for seconds): let the
-      // watchdog see the block, then signal.
-      setTimeout(() => child.kill(options.signal), 400);
-    }
-  });
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  return new Promise((resolvePromise, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
-  });
-}
+const script = (source: string) => writeScript(workDir, source);
+const run = runPython;
 
 interface TraceEvent {
   ph: string;

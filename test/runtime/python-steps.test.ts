@@ -4,52 +4,21 @@
  * found is tested (the same discovery as python-light.test.ts); an absent one is skipped.
  * No assertion here is about speed: runtime/python/bench_overhead.py --mode steps measures it.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { interpreters } from "../helpers/pythons";
-
-const RUNTIME_PYTHON = fileURLToPath(new URL("../../runtime/python", import.meta.url));
-
+import { interpreters, runPython, writeScript, type PythonRun } from "../helpers/pythons";
 
 const workDir = mkdtempSync(join(tmpdir(), "corolint-steps-"));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-let scriptCounter = 0;
-function script(source: string): { dir: string; name: string; line: number } {
-  const dir = join(workDir, `case-${++scriptCounter}`);
-  spawnSync("mkdir", ["-p", dir]);
-  writeFileSync(join(dir, "app.py"), source);
-  const line = source.split("\n").findIndex((text) => text.includes("# HERE")) + 1;
-  return { dir, name: "app.py", line };
-}
+const script = (source: string) => writeScript(workDir, source);
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(python: string, cwd: string, args: string[], tracerArgs: string[] | null): Promise<Run> {
-  const argv = tracerArgs ? ["-m", "corolint_trace", ...tracerArgs, ...args] : args;
-  const child = spawn(python, argv, {
-    cwd,
-    env: { ...process.env, PYTHONPATH: RUNTIME_PYTHON, PYTHONDONTWRITEBYTECODE: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  return new Promise((resolvePromise, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
-  });
+/** Runs `python ARGS`, under `-m corolint_trace TRACER_ARGS` when those are given. */
+function run(python: string, cwd: string, args: string[], tracerArgs: string[] | null): Promise<PythonRun> {
+  return runPython(python, cwd, args, { traced: tracerArgs !== null, tracerArgs: tracerArgs ?? [] });
 }
 
 interface TraceEvent {

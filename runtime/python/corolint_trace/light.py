@@ -30,6 +30,17 @@ _MAX_SAMPLES = 64  # samples kept per span (later samples are counted, not kept)
 _MAX_SITES = 10000  # distinct blocking sites aggregated for topBlockers
 
 
+def mimic(wrapper, original):
+    """Gives a wrapping method the name, docs and `__wrapped__` of the method it replaces."""
+    for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+        try:
+            setattr(wrapper, attr, getattr(original, attr))
+        except (AttributeError, TypeError):
+            pass
+    wrapper.__wrapped__ = original
+    wrapper.__corolint_original__ = original
+    return wrapper
+
 class Span(object):
     __slots__ = ("lane", "start", "end", "file", "line", "function", "stack", "samples", "unfinished")
 
@@ -216,14 +227,7 @@ class Monitor(object):
                 if state is not None:
                     monitor._leave(state)
 
-        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
-            try:
-                setattr(run_forever, attr, getattr(original, attr))
-            except (AttributeError, TypeError):
-                pass
-        run_forever.__wrapped__ = original
-        run_forever.__corolint_original__ = original
-        cls.run_forever = run_forever
+        cls.run_forever = mimic(run_forever, original)
         self._patched = True
 
     # The watchdog is stopped across a fork: Python 3.12+ warns when a process with more than one

@@ -27,7 +27,7 @@ import collections.abc
 import sys
 import weakref
 
-from .light import Lane, Monitor, _main_ident, _native_id, extract_stack
+from .light import Lane, Monitor, _main_ident, _native_id, extract_stack, mimic
 
 STEP_CATEGORY = "corolint.step"
 SPAWN_CATEGORY = "corolint.spawn"
@@ -205,14 +205,7 @@ class StepsMonitor(Monitor):
                 pass
             return task
 
-        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
-            try:
-                setattr(create_task, attr, getattr(original, attr))
-            except (AttributeError, TypeError):
-                pass
-        create_task.__wrapped__ = original
-        create_task.__corolint_original__ = original
-        cls.create_task = create_task
+        cls.create_task = mimic(create_task, original)
 
     def _after_fork_in_child(self):
         Monitor._after_fork_in_child(self)
