@@ -1,6 +1,7 @@
 import type { ts as TS } from "ts-morph";
 import { ts } from "./ts-runtime";
-import type { Position, TextEdit } from "../types";
+import type { TextEdit } from "../types";
+import { insertAt, positionAt } from "./fix-helpers";
 
 /**
  * Statement-level edits for TypeScript and JavaScript fixes: adding a statement to a loop's body,
@@ -9,16 +10,6 @@ import type { Position, TextEdit } from "../types";
  */
 
 export type TsLoop = TS.WhileStatement | TS.DoStatement | TS.ForStatement;
-
-function positionAt(sourceFile: TS.SourceFile, offset: number): Position {
-  const { line, character } = sourceFile.getLineAndCharacterOfPosition(offset);
-  return { line, column: character };
-}
-
-function insertAt(sourceFile: TS.SourceFile, offset: number, text: string): TextEdit {
-  const position = positionAt(sourceFile, offset);
-  return { range: { start: position, end: position }, newText: text };
-}
 
 /** The offset where the line holding `offset` starts. */
 function lineStartOf(sourceFile: TS.SourceFile, offset: number): number {
