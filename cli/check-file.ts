@@ -2,18 +2,9 @@
  * Reads and analyses one file. The in-process path and the worker threads both call this, so a file
  * gives the same outcome however many jobs run.
  */
-import { statSync } from "node:fs";
 import { analyzeSource, languageForPath, mightHoldFinding, TypeScriptWorkspace } from "../rules/index";
 import type { AnalysisSettings, FileOutcome, FileTask, LocatedFinding } from "./check-types";
-import { MAX_FILE_BYTES, readSourceFile } from "./read-source";
-
-function isTooLargeOnDisk(path: string): boolean {
-  try {
-    return statSync(path).size > MAX_FILE_BYTES;
-  } catch {
-    return true;
-  }
-}
+import { readSourceFile } from "./read-source";
 
 /** Warnings of this thread's TypeScript projects (a broken tsconfig...) not yet handed to an outcome. */
 const pendingNotes: string[] = [];
@@ -28,8 +19,8 @@ let typescriptFilesAdded = false;
 export function checkFile(task: FileTask, settings: AnalysisSettings): FileOutcome {
   if (!typescriptFilesAdded && languageForPath(task.absPath) === "typescript") {
     typescriptFilesAdded = true;
-    // Files over the size limit are skipped with a reason later; they must not slow the program down.
-    typescript.addFiles(settings.typescriptFiles.filter((path) => !isTooLargeOnDisk(path)));
+    // Files the run skips (too large, binary, not UTF-8, unreadable) stay out of the program too.
+    typescript.addFiles(settings.typescriptFiles.filter((path) => readSourceFile(path).ok));
   }
   const outcome = checkFileOnce(task, settings);
   if (pendingNotes.length === 0 || outcome.kind !== "checked") return outcome;

@@ -52,6 +52,14 @@ describe("corolint check on TypeScript and JavaScript", () => {
     expect(stderr.match(/tsconfig\.json could not be read/g)).toHaveLength(1);
   });
 
+  it("skips a binary .ts with a reason and still checks the others", async () => {
+    const dir = makeProject({ "tsconfig.json": TSCONFIG, "a.ts": TS_BLOCKING, "blob.ts": new Uint8Array([0x00, 0xff, 0x10, 0x00, 0x41]) });
+    const { code, stdout, stderr } = await runCli(["check"], dir);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^a\.ts:4:10: blocking-call/m);
+    expect(stderr).toContain("corolint: skipped blob.ts: binary file (contains NUL bytes)");
+  });
+
   it("honours corolint-ignore comments", async () => {
     const dir = makeProject({
       "a.ts": TS_BLOCKING.replace('  return readFileSync(path, "utf8");', '  // corolint-ignore-next-line blocking-call\n  return readFileSync(path, "utf8");'),
