@@ -19,6 +19,14 @@ def build(monitor, argv, end_reason):
     t0 = monitor.t0
     # Steps mode: the task lanes (their tids are assigned here, before the spans use them).
     parts = monitor.trace_parts() if hasattr(monitor, "trace_parts") else None
+    # Extensions (gevent, trio) add their lanes and events the same way.
+    for extension in getattr(monitor, "extensions", []):
+        more = extension.trace_parts() if hasattr(extension, "trace_parts") else None
+        if more is None:
+            continue
+        if parts is None:
+            parts = ([], [], {})
+        parts = (parts[0] + list(more[0]), parts[1] + list(more[1]), dict(parts[2], **more[2]))
     events = [
         {
             "ph": "M",

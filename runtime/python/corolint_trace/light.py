@@ -187,6 +187,58 @@ class Monitor(object):
         self._stopped = False
         self._patched = False
         self._finder = None
+        self._finders = []  # one-shot import hooks of when_imported()
+        self.extensions = []  # adapters for other schedulers (gevent, trio): see add_extension()
+        self._lane_tids = set()  # tids handed out by new_lane_tid()
+
+    # -- extensions --------------------------------------------------------------------------
+    #
+    # An extension watches another scheduler (gevent's hub, trio's run loop) and adds to the same
+    # trace. It may define any of: ``sample(now)`` (called by the watchdog thread every period),
+    # ``stop()`` (the program is ending: close what is open), ``after_fork_in_child()``, and
+    # ``trace_parts()`` returning ``(metadata events, other events, otherData fields)``, as
+    # StepsMonitor.trace_parts does. Blocked spans go through ``monitor._record`` like the
+    # asyncio ones, so topBlockers and the caps cover them.
+
+    def add_extension(self, extension):
+        self.extensions.append(extension)
+
+    def when_imported(self, name, callback):
+        """Run ``callback(module)`` now if ``name`` is imported, else right after it is."""
+        if name in sys.modules:
+            callback(sys.modules[name])
+            return
+        finder = None
+
+        def once(module):
+            try:
+                sys.meta_path.remove(finder)
+            except ValueError:
+                pass
+            callback(module)
+
+        finder = _PostImportFinder(name, once)
+        self._finders.append(finder)
+        sys.meta_path.insert(0, finder)
+
+    def new_lane_tid(self):
+        """A small integer tid for a lane of its own (a task, a greenlet), never a loop lane's."""
+        taken = set(lane.tid for lane in self.lanes.values())
+        tid = 1
+        while tid in taken or tid in self._lane_tids:
+            tid += 1
+        self._lane_tids.add(tid)
+        return tid
+
+    def _extensions_call(self, method, *args):
+        for extension in list(self.extensions):
+            function = getattr(extension, method, None)
+            if function is None:
+                continue
+            try:
+                function(*args)
+            except Exception:
+                pass  # never let the tracer break the program
 
     # -- installation -----------------------------------------------------------------------
 
@@ -245,6 +297,7 @@ class Monitor(object):
         self._stopped = True
         self._states = {}
         self._watchdog = None
+        self._extensions_call("after_fork_in_child")
 
     # -- loop lifecycle (runs in the loop's thread) ------------------------------------------
 
@@ -390,6 +443,8 @@ class Monitor(object):
                 self._sample_late_loops()
             except Exception:
                 pass
+            if self.extensions:
+                self._extensions_call("sample", self.clock())
 
     def _sample_late_loops(self):
         now = self.clock()
@@ -420,6 +475,7 @@ class Monitor(object):
             # Not waited for: stop() may run in a signal handler that interrupted the loop
             # thread while it held self._lock, which the watchdog may be waiting for.
             self._stop_watchdog(wait=False)
+            self._extensions_call("stop")
         with self._lock:
             now = self.clock()
             for state in list(self._states.values()):

@@ -355,19 +355,15 @@ class StepsMonitor(Monitor):
     def trace_parts(self):
         """(metadata events, other events, otherData fields); assigns the task lanes' tids."""
         pid = self.pid
-        taken = set(lane.tid for lane in self.lanes.values())
         base = len(self.lanes)
         metadata = []
-        next_tid = 1
         # Tasks with a blocked span need a lane even if no step of theirs was kept.
         blocked_recs = set(id(span.lane) for span in self.spans if isinstance(span.lane, TaskRecord))
         for rec in self.tasks:
             if not rec.kept and id(rec) not in blocked_recs:
                 continue
-            while next_tid in taken:
-                next_tid += 1
-            rec.tid = next_tid
-            next_tid += 1
+            if rec.tid is None:
+                rec.tid = self.new_lane_tid()
             rec.sort_index = base + rec.seq
             rec.refresh_name()
             name = rec.name or "Task #%d" % (rec.seq + 1)
