@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeProject, runCli } from "./helpers";
+import { traceProblems } from "../helpers/trace-format";
 
 interface Trace {
   traceEvents: { ph: string; name?: string; tid?: number; cat?: string; dur?: number; args?: { file?: string; line?: number; function?: string; name?: string } }[];
@@ -32,6 +33,7 @@ describe("corolint trace -- node", () => {
     expect(stdout).toBe("handled\n");
     expect(stderr).toMatch(/^corolint: trace written to out\.json: the event loop was blocked 1 time \(\d+ ms in all\); the longest, \d+ ms, at .*app\.mjs:[1-4] spin\n$/);
     const trace = JSON.parse(readFileSync(join(dir, "out.json"), "utf8")) as Trace;
+    expect(traceProblems(trace)).toEqual([]);
     const blocked = trace.traceEvents.filter((event) => event.ph === "X" && event.cat === "corolint.blocked");
     expect(blocked).toHaveLength(1);
     expect(blocked[0]!.dur).toBeGreaterThanOrEqual(150_000);
@@ -64,6 +66,7 @@ describe("corolint trace -- python", () => {
     expect(stdout).toBe("handled\n");
     expect(stderr).toMatch(/^corolint: trace written to py\.json: the event loop was blocked 1 time \(\d+ ms in all\); the longest, \d+ ms, at .*app\.py:7 handler\n$/);
     const trace = JSON.parse(readFileSync(join(dir, "py.json"), "utf8")) as Trace;
+    expect(traceProblems(trace)).toEqual([]);
     const blocked = trace.traceEvents.filter((event) => event.ph === "X" && event.cat === "corolint.blocked");
     expect(blocked).toHaveLength(1);
     expect(blocked[0]!.args).toMatchObject({ line: 7, function: "handler" });
@@ -78,6 +81,7 @@ describe("corolint trace --mode steps -- python", () => {
     expect(code).toBe(3);
     expect(stdout).toBe("handled\n");
     const trace = JSON.parse(readFileSync(join(dir, "steps.json"), "utf8")) as Trace;
+    expect(traceProblems(trace)).toEqual([]);
     const lanes = new Map(trace.traceEvents.filter((e) => e.ph === "M" && e.name === "thread_name").map((e) => [e.tid, e.args?.name]));
     expect([...lanes.values()]).toEqual(expect.arrayContaining(["event loop", "worker"]));
     const blocked = trace.traceEvents.filter((event) => event.ph === "X" && event.cat === "corolint.blocked");

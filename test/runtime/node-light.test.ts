@@ -11,6 +11,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
+import { traceProblems } from "../helpers/trace-format";
+
 const TRACER = resolve(dirname(fileURLToPath(import.meta.url)), "../../runtime/node/corolint-trace.mjs");
 
 interface Run {
@@ -100,6 +102,7 @@ function runNode(
 function readTrace(path: string): Trace {
   expect(existsSync(path), `${path} was not written`).toBe(true);
   const trace = JSON.parse(readFileSync(path, "utf8")) as Trace;
+  expect(traceProblems(trace)).toEqual([]);
   expect(Array.isArray(trace.traceEvents)).toBe(true);
   for (const event of trace.traceEvents) {
     expect(Number.isInteger(event.pid), JSON.stringify(event)).toBe(true);

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
+import { traceProblems } from "../helpers/trace-format";
 import { interpreters, runPython, writeScript } from "../helpers/pythons";
 
 const workDir = mkdtempSync(join(tmpdir(), "corolint-trace-"));
@@ -40,6 +41,7 @@ interface BlockedArgs {
 /** Reads the trace and checks it is Chrome's Trace Event Format, object form. */
 function readTrace(path: string) {
   const document = JSON.parse(readFileSync(path, "utf8"));
+  expect(traceProblems(document)).toEqual([]);
   expect(Array.isArray(document.traceEvents)).toBe(true);
   const events = document.traceEvents as TraceEvent[];
   for (const event of events) {
