@@ -4,6 +4,7 @@
  * interpreter found is tested; one that is absent is reported as skipped, never passed.
  * No assertion here is about speed: runtime/python/bench_overhead.py measures the overhead.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -234,6 +235,26 @@ for (const { label, command } of interpreters) {
     });
   });
 }
+
+// uvloop's Loop is not an asyncio.BaseEventLoop: the tracer wraps its class when uvloop is imported.
+const DEBIAN_PYTHON = "/usr/bin/python3";
+const hasUvloop = existsSync(DEBIAN_PYTHON) && spawnSync(DEBIAN_PYTHON, ["-c", "import uvloop"]).status === 0;
+
+describe("Python light mode, uvloop", () => {
+  it.skipIf(!hasUvloop)("finds a block in a program on uvloop's loop (Debian's python3-uvloop)", async () => {
+    const source = BLOCKING.replace("import asyncio\n", "import asyncio\nimport uvloop\n").replace(
+      "asyncio.run(main())",
+      "uvloop.install()\nasyncio.run(main())\nprint(type(asyncio.get_event_loop_policy()).__module__)",
+    );
+    const { dir, name, line } = script(source);
+    const result = await run(DEBIAN_PYTHON, dir, [name], { traced: true, tracerArgs: ["-o", "out.json"] });
+    expect(result).toMatchObject({ code: 0, stderr: "", stdout: "argv []\nuvloop\n" });
+    const { blocked } = readTrace(join(dir, "out.json"));
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0].args).toMatchObject({ line, function: "handler" });
+    expect(blocked[0].dur).toBeGreaterThanOrEqual(150_000);
+  });
+});
 
 describe("Python light mode, command line", () => {
   const python = interpreters[0].command;

@@ -255,6 +255,13 @@ class Monitor(object):
                 after_in_parent=self._after_fork_in_parent,
                 after_in_child=self._after_fork_in_child,
             )
+        # uvloop's Loop does not derive from BaseEventLoop: its own class is wrapped the same way.
+        self.when_imported("uvloop", self._patch_uvloop)
+
+    def _patch_uvloop(self, uvloop):
+        cls = getattr(uvloop, "Loop", None)
+        if cls is not None:
+            self._wrap_loop_class(cls)
 
     def _patch(self, base_events):
         if self._finder is not None:
@@ -266,9 +273,14 @@ class Monitor(object):
         cls = getattr(base_events, "BaseEventLoop", None)
         if self._patched or cls is None:
             return
+        if self._wrap_loop_class(cls):
+            self._patched = True
+
+    def _wrap_loop_class(self, cls):
+        """Wrap ``cls.run_forever`` (asyncio's BaseEventLoop, uvloop's Loop); False if it already is."""
         original = cls.run_forever
         if getattr(original, "__corolint_original__", None) is not None:
-            return
+            return False
         monitor = self
 
         def run_forever(self, *args, **kwargs):
@@ -280,7 +292,7 @@ class Monitor(object):
                     monitor._leave(state)
 
         cls.run_forever = mimic(run_forever, original)
-        self._patched = True
+        return True
 
     # The watchdog is stopped across a fork: Python 3.12+ warns when a process with more than one
     # thread forks, and a program that forks should not see a warning it would not see untraced.
