@@ -88,7 +88,7 @@ copyFileSync(require.resolve("tree-sitter-python/tree-sitter-python.wasm"), join
 // template is inlined into each page `corolint view` writes: copied, not bundled.
 // `corolint trace` and `corolint view` find them in dist/runtime.
 rmSync(join(dist, "runtime"), { recursive: true, force: true });
-for (const folder of ["python/corolint_trace", "node", "viewer"]) {
+for (const folder of ["python/corolint_trace", "python/corolint_sitecustomize", "node", "viewer"]) {
   const source = join(root, "runtime", folder);
   if (!existsSync(source)) continue;
   cpSync(source, join(dist, "runtime", folder), {

@@ -9,8 +9,8 @@ Usage:
   corolint check [options] [PATH...]   check files and folders (default: the current folder)
   corolint rules [ID]                  list the rules, or show one rule's documentation
   corolint server --stdio              run the language server (for Neovim, Helix, Zed...)
-  corolint trace -- COMMAND...         run a Python or Node program and record where its event
-                                       loop was blocked
+  corolint trace -- COMMAND...         run a command and record where the event loops of its
+                                       Python and Node processes were blocked
   corolint view TRACE.json [-o FILE]   write the trace as a self-contained HTML schedule viewer
   corolint help [check|rules|server|trace|view]   show help for a command
 
@@ -107,24 +107,36 @@ Helix (languages.toml):
 /** `corolint trace --help`. */
 export const TRACE_HELP = `Usage: corolint trace [options] [--] COMMAND [ARGS...]
 
-Runs a Python script (python app.py ...) or a Node program (node app.js ...) and records every time
-its event loop was blocked for longer than the threshold: when, for how long, and the source line
-that was running (Python: the loop thread's stack, sampled by a watchdog thread; Node: V8's sampling
-profiler). The program's input, output and exit status are its own; the trace is written when it
-ends, also after a crash, Ctrl+C or SIGTERM. Nothing is installed into the program's environment.
+Runs a command (python app.py, python -m pkg, node app.js, uvicorn app:app, gunicorn app:app,
+./manage.py runserver, npm start, a shell script...) and records every time the event loop of one
+of its Python or Node processes was blocked for longer than the threshold: when, for how long, and
+the source line that was running (Python: the loop thread's stack, sampled by a watchdog thread;
+Node: V8's sampling profiler). The program's input, output and exit status are its own; the trace
+is written when it ends, also after a crash, Ctrl+C or SIGTERM. Nothing is installed into the
+program's environment.
 
 The trace is a Chrome trace (object form): open it in https://ui.perfetto.dev or chrome://tracing.
 
 Options:
   --mode MODE         light (default): blocked spans only, cheap enough for real workloads;
-                      steps: also one lane per asyncio task with every step and spawn arrows
-                      (Python only so far; 1.7-3x slower on tight await loops)
+                      steps: also one lane per task (an asyncio task; in Node, the async work a
+                      timer, a server connection or the main module started) with every step
+                      and spawn arrows (Python: 1.7-3x slower on tight await loops)
   --threshold-ms N    report blocks longer than N milliseconds (default: 50)
   -o, --output FILE   where to write the trace (default: corolint-trace.json)
   -h, --help          show this help
 
 Node: the tracer is loaded with --import through NODE_OPTIONS, so child processes inherit it. Its
 sampling profiler costs a few percent on busy programs; that is the price of knowing the line.
+Node --mode steps uses async_hooks (before/after of every callback and promise reaction), which is
+expensive on promise-heavy code: 4-11x slower on tight await loops (an empty async_hooks hook alone
+costs 3x there), about 1.2-1.5x on I/O-bound programs. To see the schedule, not for production.
+
+Every process is traced: child processes, forked workers (os.fork, multiprocessing, gunicorn's
+pre-fork) and whatever a launcher starts, through PYTHONPATH (a sitecustomize that starts the
+tracer, then runs the one it hides) and NODE_OPTIONS. Each writes its own trace; when the command
+ends they are merged into the one file, a pid per process. \`python -I\` and \`-E\` ignore
+PYTHONPATH and are refused; processes still running after the command ends are left out.
 
 Exit status: the program's own (a program killed by a signal makes corolint end by the same signal);
 2 when corolint cannot start it.

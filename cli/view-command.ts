@@ -8,7 +8,7 @@
  * nothing (no network, no CDN), so it can be opened from disk, attached to an issue, or archived by
  * CI. The header and the table are rendered here as static HTML, so they read without script too.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Io } from "./io";
 import { runtimeDir } from "./trace-command";
@@ -296,12 +296,39 @@ function renderBlockers(model: ViewModel): string {
   );
 }
 
+/**
+ * The Content-Security-Policy of a page, and the nonce its `<script>` and `<style>` elements carry
+ * (none in the page the CLI writes: a file opened from disk has only inline content to allow).
+ */
+export interface PagePolicy {
+  csp: string;
+  nonce?: string;
+}
+
+/** The page `corolint view` writes: inline script and style only, no fetch of any kind. */
+export const FILE_PAGE_POLICY: PagePolicy = { csp: "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:" };
+
+/**
+ * The policy of the page in VS Code's "corolint: Schedule" panel: only the page's own script and
+ * style elements run (they carry `nonce`), no inline event handler or style attribute, nothing
+ * fetched — not even from the extension (`webview.cspSource`), since everything is inlined.
+ */
+export function webviewPagePolicy(nonce: string): PagePolicy {
+  // The nonce goes into an attribute and the policy: base64 only, so neither can be broken out of.
+  if (!/^[A-Za-z0-9+/]{16,}={0,2}$/.test(nonce)) throw new Error("a webview nonce must be base64, at least 16 characters");
+  return { csp: `default-src 'none'; img-src data:; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'`, nonce };
+}
+
 /** Fills the template's slots. `script` is viewer.js; `file` is the trace's name for the title. */
-export function renderViewerHtml(model: ViewModel, file: string, template: string, script: string): string {
+export function renderViewerHtml(model: ViewModel, file: string, template: string, script: string, policy: PagePolicy = FILE_PAGE_POLICY): string {
   if (/<\/script/i.test(script)) throw new Error("viewer.js must not contain a closing script tag");
+  if (/["<>&]/.test(policy.csp)) throw new Error("a Content-Security-Policy must not contain \", <, > or &");
   // `<` escaped: the JSON sits in a <script> element, where `</script>` in a file name would end it.
   const data = JSON.stringify(model).replace(/</g, "\\u003c");
   const slots: Record<string, string> = {
+    // Not escaped: the policies are made here, from a checked nonce, and hold no `"`, `<` or `&`.
+    csp: policy.csp,
+    nonce: policy.nonce === undefined ? "" : ` nonce="${escapeHtml(policy.nonce)}"`,
     title: escapeHtml(`corolint schedule: ${file}`),
     file: escapeHtml(file),
     summary: renderSummary(model),
@@ -311,6 +338,22 @@ export function renderViewerHtml(model: ViewModel, file: string, template: strin
   };
   // A function replacement: `$&` and friends in the trace must stay literal.
   return template.replace(/\{\{(\w+)\}\}/g, (slot, name: string) => slots[name] ?? slot);
+}
+
+/** The viewer's template and script, as `corolint view` and the VS Code panel fill them. */
+export interface ViewerAssets {
+  template: string;
+  script: string;
+}
+
+/** Reads `viewer.html` and `viewer.js` from the runtime folder; null when they are missing (a broken build). */
+export function loadViewerAssets(): ViewerAssets | null {
+  const viewerDir = join(runtimeDir(), "viewer");
+  try {
+    return { template: readFileSync(join(viewerDir, "viewer.html"), "utf8"), script: readFileSync(join(viewerDir, "viewer.js"), "utf8") };
+  } catch {
+    return null;
+  }
 }
 
 /** Where the page goes by default: `t.json` → `t.html`, any other name + `.html`, beside the trace. */
@@ -350,13 +393,12 @@ export function runView(args: ViewArgs, io: Io): number {
     io.stderr.write(`corolint: the page would overwrite the trace ${args.trace}: choose another name with -o\n`);
     return 2;
   }
-  const viewerDir = join(runtimeDir(), "viewer");
-  const templatePath = join(viewerDir, "viewer.html");
-  if (!existsSync(templatePath)) {
-    io.stderr.write(`corolint: the viewer's files are missing (${viewerDir}): rebuild corolint (npm run build)\n`);
+  const assets = loadViewerAssets();
+  if (assets === null) {
+    io.stderr.write(`corolint: the viewer's files are missing (${join(runtimeDir(), "viewer")}): rebuild corolint (npm run build)\n`);
     return 2;
   }
-  const html = renderViewerHtml(model, basename(tracePath), readFileSync(templatePath, "utf8"), readFileSync(join(viewerDir, "viewer.js"), "utf8"));
+  const html = renderViewerHtml(model, basename(tracePath), assets.template, assets.script);
   try {
     writeFileSync(output, html);
   } catch (error) {

@@ -11,6 +11,10 @@ export const commandIds = {
   showOutput: "corolint.showOutput",
   /** Applies every safe fix to the active Python document. */
   fixAll: "corolint.fixAll",
+  /** Runs the active Python or Node file under `corolint trace` and shows its schedule and blocks. */
+  traceFile: "corolint.traceFile",
+  /** Removes the `loop-blocked` diagnostics of the last trace. */
+  clearRuntimeResults: "corolint.clearRuntimeResults",
 } as const;
 
 /** The languages the server lints; "Fix All" and the document selector are limited to them. */

@@ -1,13 +1,15 @@
 /**
  * The corolint VS Code extension: starts the bundled language server (`dist/server.cjs`) over node
  * IPC, shows its state in the status bar and registers the commands. All checking happens in the
- * server, which runs the same core as the CLI.
+ * server, which runs the same core as the CLI. "Trace This File" runs the bundled CLI
+ * (`dist/cli.cjs trace`) and hands the blocks it measured to the server.
  */
 import * as vscode from "vscode";
 import { commandIds } from "./commands";
 import { createServerClient } from "./language-client";
 import { ServerController } from "./server-controller";
 import { TraceChannel } from "./trace-channel";
+import { TraceController } from "./trace-controller";
 import { VscodeHost } from "./vscode-host";
 
 let controller: ServerController | undefined;
@@ -26,6 +28,10 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
   controller = serverController;
+  const traceController = new TraceController(host, serverController, {
+    cliPath: context.asAbsolutePath("dist/cli.cjs"),
+    storageDir: (context.storageUri ?? context.globalStorageUri).fsPath,
+  });
 
   context.subscriptions.push(
     host,
@@ -33,6 +39,8 @@ export function activate(context: vscode.ExtensionContext): void {
     host.registerCommand(commandIds.restartServer, () => serverController.restart()),
     host.registerCommand(commandIds.showOutput, () => host.showOutput()),
     host.registerCommand(commandIds.fixAll, () => serverController.fixAll()),
+    host.registerCommand(commandIds.traceFile, () => traceController.traceActiveFile()),
+    host.registerCommand(commandIds.clearRuntimeResults, () => traceController.clearRuntimeResults()),
     // In an untrusted workspace the server ignores the project's configuration files; once the
     // user trusts it, a new server is told so at initialize.
     host.onDidGrantWorkspaceTrust(() => {

@@ -3,7 +3,9 @@
  * implements it over the real `vscode` module; a test can pass a fake instead, because nothing here
  * loads `vscode` (which exists only inside the editor).
  */
+import type { ViewModel } from "../cli/view-command";
 import type { StatusView } from "./server-status";
+import type { TraceCommand, TraceEnd } from "./trace-runner";
 
 /** Anything that can be disposed, like `vscode.Disposable`. */
 export interface DisposableLike {
@@ -18,6 +20,25 @@ export interface ActiveDocument {
   languageId: string;
   /** The version VS Code gave the text the user sees; the language client reports the same number. */
   version: number;
+}
+
+/** The `corolint.trace.*` settings for one file, the Python interpreter resolved. */
+export interface TraceSettings {
+  mode: "light" | "steps";
+  thresholdMs: number;
+  /** The interpreter for Python files: the setting, else the Python extension's, else `python3`. */
+  pythonPath: string;
+}
+
+/** What the "corolint: Schedule" panel shows. */
+export interface ScheduleView {
+  model: ViewModel;
+  /** The traced file's name, the page's heading. */
+  title: string;
+  /** The trace's path. */
+  tracePath: string;
+  /** The run's working folder: relative file names in the trace are relative to it. */
+  cwd: string;
 }
 
 /** What the extension needs from the editor. */
@@ -42,4 +63,14 @@ export interface EditorHost {
   showInformation(message: string): void;
   /** Shows a non-modal error message. */
   showError(message: string): void;
+  /** Saves the document if it has unsaved changes; false when it could not be saved. */
+  saveDocument(uri: string): Promise<boolean>;
+  /** The trace settings that apply to the document. */
+  traceSettings(uri: string): Promise<TraceSettings>;
+  /** The path of the workspace folder holding the document, if any. */
+  workspaceFolderOf(uri: string): string | undefined;
+  /** Runs `command` in a new terminal named `name` (output shown, input typed there); resolves when it ended. */
+  runInTerminal(name: string, command: TraceCommand): Promise<TraceEnd>;
+  /** Opens the "corolint: Schedule" panel on `view`, or refreshes it. */
+  showSchedule(view: ScheduleView): void;
 }

@@ -74,6 +74,7 @@ export function createServerClient(setup: LanguageClientSetup): ServerClient {
     },
     onStateChange: (listener) => client.onDidChangeState((event) => listener(clientState(event.newState))),
     executeCommand: (command, args) => client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }),
+    sendNotification: (method, params) => client.sendNotification(method, params),
   };
 }
 

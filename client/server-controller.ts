@@ -2,7 +2,7 @@
  * The language server's life in the editor: start, restart, stop, the status bar, and "Fix All".
  * Written against `EditorHost` and `ServerClient` (interfaces), so it runs without VS Code in a test.
  */
-import { ApplyFixAllCommand } from "../server/protocol";
+import { ApplyFixAllCommand, RuntimeBlocksNotification } from "../server/protocol";
 import { lintedLanguageIds } from "./commands";
 import type { DisposableLike, EditorHost } from "./host";
 import { statusView, type ServerState } from "./server-status";
@@ -20,6 +20,8 @@ export interface ServerClient {
   onStateChange(listener: (state: ClientState) => void): DisposableLike;
   /** Sends `workspace/executeCommand` and resolves with the server's answer. */
   executeCommand(command: string, args: unknown[]): Promise<unknown>;
+  /** Sends a notification (corolint's own, such as `corolint/runtimeBlocks`). */
+  sendNotification(method: string, params: unknown): Promise<void>;
 }
 
 /** Starts and restarts the server and keeps the status bar item in step with it. */
@@ -31,6 +33,8 @@ export class ServerController {
   private stoppingOnPurpose = false;
   // Start, restart and stop run one after another: a restart clicked during a start waits for it.
   private queue: Promise<void> = Promise.resolve();
+  // The blocks of the last trace: a server that starts (or restarts after a crash) is sent them again.
+  private runtimeBlocks: RuntimeBlocksNotification.Params | undefined;
 
   /** `createClient` makes a fresh client for each start: a client whose start failed cannot start again. */
   constructor(
@@ -82,6 +86,23 @@ export class ServerController {
     }
   }
 
+  /**
+   * Hands the blocks of a trace to the server (an empty list clears them). Kept, so that a server
+   * that is not running yet, or restarts, gets them when it is.
+   */
+  async setRuntimeBlocks(params: RuntimeBlocksNotification.Params): Promise<void> {
+    this.runtimeBlocks = params.blocks.length > 0 ? params : undefined;
+    if (this.client && this.state === "running") await this.sendRuntimeBlocks(this.client, params);
+  }
+
+  private async sendRuntimeBlocks(client: ServerClient, params: RuntimeBlocksNotification.Params): Promise<void> {
+    try {
+      await client.sendNotification(RuntimeBlocksNotification.method, params);
+    } catch (error) {
+      this.host.logError("Sending the runtime results to the server failed", error);
+    }
+  }
+
   private enqueue(step: () => Promise<void>): Promise<void> {
     this.queue = this.queue.then(step, step);
     return this.queue;
@@ -127,6 +148,9 @@ export class ServerController {
       return;
     }
     this.show(state);
+    // Every server that comes up (the first, a restart, the client's own restart after a crash)
+    // starts without the last trace's blocks.
+    if (state === "running" && this.runtimeBlocks) void this.sendRuntimeBlocks(client, this.runtimeBlocks);
   }
 
   private show(state: ServerState, detail?: string): void {

@@ -23,7 +23,7 @@ import {
 import { languageForPath, suppressionFix } from "../rules/index";
 import type { DocumentAnalyzer } from "./analysis";
 import { currentData, isRange, toCoreRange, toDiagnostics, toLspRange } from "./diagnostics";
-import { DIAGNOSTIC_SOURCE, FIX_ALL_KIND, type DiagnosticData } from "./protocol";
+import { DIAGNOSTIC_SOURCE, FIX_ALL_KIND, LOOP_BLOCKED_CODE, type DiagnosticData } from "./protocol";
 import { diffEdits, documentEdit, type EditableDocument } from "./text-edits";
 
 /** An open document as code actions need it. */
@@ -74,6 +74,8 @@ export async function provideCodeActions(params: CodeActionParams, context: Code
         });
       }
       const rule = String(diagnostic.code);
+      // A measurement, not a rule: no comment silences it; the next trace or "Clear Runtime Results" does.
+      if (rule === LOOP_BLOCKED_CODE) continue;
       // One "ignore" per rule and line, however many findings of that rule the line has.
       const key = `${rule}:${diagnostic.range.start.line}`;
       if (ignored.has(key)) continue;

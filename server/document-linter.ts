@@ -23,7 +23,7 @@ import {
   type DocumentDiagnosticReport,
   type PublishDiagnosticsParams,
 } from "vscode-languageserver";
-import type { DocumentAnalyzer, OpenDocument } from "./analysis";
+import type { DocumentAnalyzer, OpenDocument, Preparation } from "./analysis";
 import { toDiagnostics } from "./diagnostics";
 import type { CorolintSettings } from "./protocol";
 
@@ -43,6 +43,8 @@ export interface LinterOptions {
   /** Asks a pulling client to pull again (`workspace/diagnostic/refresh`); a no-op when it cannot. */
   refresh(): void;
   logError(message: string): void;
+  /** Adds what is not a rule's finding (blocks measured at run time) to a document's diagnostics. */
+  decorate(uri: string, version: number, text: string, diagnostics: Diagnostic[]): Diagnostic[];
 }
 
 /** The last pull report of a document, for "unchanged" answers and for `run: onSave`. */
@@ -102,7 +104,7 @@ export class DocumentLinter {
     if (!this.options.pull) this.options.publish({ uri, diagnostics: [] });
   }
 
-  /** Settings or a project configuration changed: every open document is analysed again. */
+  /** Settings, a project configuration or the runtime blocks changed: every open document is analysed again. */
   reanalyzeAll(): void {
     this.epoch++;
     if (this.options.pull) {
@@ -133,10 +135,7 @@ export class DocumentLinter {
     }
     const resultId = `${epoch}:${version}`;
     if (last?.resultId === resultId) return answer(last, previousResultId);
-    const items =
-      prepared.kind === "ready"
-        ? toDiagnostics(this.options.analyzer.analyze(uri, current.getText(), prepared.request), { uri, version, root: prepared.root })
-        : [];
+    const items = prepared.kind === "ready" ? this.diagnosticsOf(uri, version, current.getText(), prepared) : [];
     const report = { resultId, items };
     this.reports.set(uri, report);
     return { kind: DocumentDiagnosticReportKind.Full, ...report };
@@ -146,6 +145,12 @@ export class DocumentLinter {
   dispose(): void {
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+  }
+
+  /** The rules' findings in `text` as diagnostics, with the runtime blocks added. */
+  private diagnosticsOf(uri: string, version: number, text: string, prepared: Extract<Preparation, { kind: "ready" }>): Diagnostic[] {
+    const findings = toDiagnostics(this.options.analyzer.analyze(uri, text, prepared.request), { uri, version, root: prepared.root });
+    return this.options.decorate(uri, version, text, findings);
   }
 
   private schedule(uri: string, delayMs: number, trigger: Trigger): void {
@@ -184,10 +189,7 @@ export class DocumentLinter {
     // Another language's document: its diagnostics belong to other servers, even an empty list.
     if (prepared.kind === "skip" && prepared.reason === "unsupported-language") return;
 
-    const diagnostics =
-      prepared.kind === "ready"
-        ? toDiagnostics(this.options.analyzer.analyze(uri, current.getText(), prepared.request), { uri, version, root: prepared.root })
-        : [];
+    const diagnostics = prepared.kind === "ready" ? this.diagnosticsOf(uri, version, current.getText(), prepared) : [];
     if ((this.published.get(uri) ?? -1) > version) return;
     this.published.set(uri, version);
     this.options.publish({ uri, version, diagnostics });

@@ -78,3 +78,37 @@ export interface LspRange {
   start: { line: number; character: number };
   end: { line: number; character: number };
 }
+
+/** The diagnostic code of a block measured at run time (`corolint trace`), as opposed to a rule's finding. */
+export const LOOP_BLOCKED_CODE = "loop-blocked";
+
+/** One source line the tracer blamed for blocking the event loop, summed over the spans it blamed on it. */
+export interface RuntimeBlock {
+  /** Absolute path of the source file, as the tracer recorded it (made absolute by the client). */
+  file: string;
+  /** 1-based line, as in the trace. */
+  line: number;
+  /** The function that was running there. */
+  function: string;
+  /** How many blocked spans were blamed on this line. */
+  count: number;
+  /** The longest of them, in milliseconds. */
+  maxMs: number;
+  /** All of them together, in milliseconds. */
+  totalMs: number;
+}
+
+/**
+ * `corolint/runtimeBlocks` (client → server notification): the blocks of the last trace. Replaces
+ * whatever the server held before (the diagnostics show the last trace only); an empty `blocks`
+ * list clears them ("corolint: Clear Runtime Results"). The server publishes one `loop-blocked`
+ * diagnostic per block, in open documents and in documents opened later.
+ */
+export namespace RuntimeBlocksNotification {
+  export const method = "corolint/runtimeBlocks";
+  export interface Params {
+    /** The trace the blocks come from (shown in messages and logs); null when clearing. */
+    traceFile: string | null;
+    blocks: RuntimeBlock[];
+  }
+}

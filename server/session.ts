@@ -36,6 +36,7 @@ import { DocumentLinter } from "./document-linter";
 import { uriBaseName, uriToFilePath } from "./file-uris";
 import { CONFIG_FILE_NAMES, ProjectConfigs } from "./project-config";
 import { ApplyFixAllCommand, FIX_ALL_KIND, SETTINGS_SECTION, type InitializationOptions } from "./protocol";
+import { readRuntimeBlocksParams, RuntimeBlocks } from "./runtime-blocks";
 import { SettingsStore } from "./settings";
 
 /** Quiet time after the last change before analysing, unless the client sets `debounceMs`. */
@@ -49,6 +50,8 @@ export class Session {
   private readonly projects: ProjectConfigs;
   private readonly analyzer: DocumentAnalyzer;
   private readonly codeActionContext: CodeActionContext;
+  /** Blocks measured at run time (`corolint/runtimeBlocks`), added to the diagnostics of their files. */
+  private readonly runtimeBlocks = new RuntimeBlocks();
   /** Schedules analyses and delivers diagnostics; the wiring forwards document events to it. */
   readonly linter: DocumentLinter;
   /** The client pulls diagnostics (`textDocument/diagnostic`) instead of receiving them. */
@@ -96,6 +99,7 @@ export class Session {
         if (refreshSupported) void connection.languages.diagnostics.refresh();
       },
       logError: (message) => connection.console.error(message),
+      decorate: (uri, version, text, diagnostics) => this.runtimeBlocks.decorate(uri, version, text, diagnostics),
     });
   }
 
@@ -186,6 +190,22 @@ export class Session {
     }
     const [uri, version] = readApplyFixAllArguments(params.arguments ?? []);
     return applyFixAll(uri, version, this.codeActionContext, (label, edit) => this.connection.workspace.applyEdit({ label, edit }));
+  }
+
+  /** `corolint/runtimeBlocks`: the blocks of a new trace replace the old ones (none: cleared). */
+  runtimeBlocksArrived(raw: unknown): void {
+    const params = readRuntimeBlocksParams(raw);
+    if (params === null) {
+      this.connection.console.warn("corolint: ignored a corolint/runtimeBlocks notification without a blocks array");
+      return;
+    }
+    this.runtimeBlocks.replace(params);
+    this.connection.console.info(
+      params.blocks.length === 0
+        ? "corolint: runtime results cleared"
+        : `corolint: ${this.runtimeBlocks.size} blocked line(s) from ${params.traceFile ?? "a trace"} (${params.blocks.length} sent)`,
+    );
+    this.linter.reanalyzeAll();
   }
 
   /** `textDocument/diagnostic`. */

@@ -18,6 +18,7 @@ import { TextDocument } from "vscode-languageserver-textdocument";
 import { grammarFiles } from "../cli/grammar";
 import { initCore } from "../rules/index";
 import { checkCodeAction, checkCodeActionParams, checkExecuteCommandParams, checkTextDocumentParams } from "./params";
+import { RuntimeBlocksNotification } from "./protocol";
 import { Session } from "./session";
 
 /** Starts the language server on the transport named on the command line and serves until `exit`. */
@@ -53,6 +54,7 @@ export function startServer(): Connection {
 
   connection.onDidChangeConfiguration((params) => session?.configurationChanged(params));
   connection.onDidChangeWatchedFiles((params) => session?.watchedFilesChanged(params));
+  connection.onNotification(RuntimeBlocksNotification.method, (params: unknown) => session?.runtimeBlocksArrived(params));
 
   connection.languages.diagnostics.on((params, token) => current().pull(checkTextDocumentParams(params), token));
   connection.onCodeAction((params) => current().codeActions(checkCodeActionParams(params)));

@@ -1,13 +1,14 @@
 /**
  * The packaged VS Code extension. Packs the .vsix the way `npm run package` does, from the bundles
- * `npm test` has just built, then checks what is inside it (and what is not), and that the server
- * bundle starts from the unpacked .vsix, far from any node_modules, and reports a finding over LSP.
+ * `npm test` has just built, then checks what is inside it (and what is not), that the server
+ * bundle starts from the unpacked .vsix, far from any node_modules, and reports a finding over LSP,
+ * and that the CLI bundle "Trace This File" runs traces a Python program from there.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   ConfigurationRequest,
@@ -144,6 +145,17 @@ afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
+/** The files of dist/runtime that .vscodeignore lets in: the tracers' sources and the viewer, no caches. */
+function runtimeFiles(): string[] {
+  const runtime = join(root, "dist/runtime");
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)]));
+  return walk(runtime)
+    .map((path) => relative(runtime, path).split(sep).join("/"))
+    .filter((path) => (path.startsWith("python/") && path.endsWith(".py")) || path.startsWith("node/") || path === "viewer/viewer.html" || path === "viewer/viewer.js")
+    .map((path) => `extension/dist/runtime/${path}`);
+}
+
 function entryText(name: string): string {
   const data = entries.get(name);
   if (!data) throw new Error(`${name} is not in the .vsix`);
@@ -151,7 +163,7 @@ function entryText(name: string): string {
 }
 
 describe("the .vsix contents", () => {
-  it("holds exactly the manifest, README, LICENSE, the bundles, the grammar and the rule pages", () => {
+  it("holds exactly the manifest, README, LICENSE, the bundles, the grammar, the tracers, the viewer and the rule pages", () => {
     const rulePages = readdirSync(join(root, "docs/rules"))
       .filter((name) => name.endsWith(".md"))
       .map((name) => `extension/docs/rules/${name}`);
@@ -163,24 +175,29 @@ describe("the .vsix contents", () => {
       "extension/LICENSE.txt",
       "extension/dist/extension.cjs",
       "extension/dist/server.cjs",
+      "extension/dist/cli.cjs",
       "extension/dist/ts-morph.cjs",
       "extension/dist/web-tree-sitter.wasm",
       "extension/dist/tree-sitter-python.wasm",
+      ...runtimeFiles(),
       ...rulePages,
     ];
+    expect(expected).toEqual(expect.arrayContaining(["extension/dist/runtime/viewer/viewer.html", "extension/dist/runtime/python/corolint_trace/__main__.py"]));
     expect([...entries.keys()].sort()).toEqual(expected.sort());
   });
 
-  it("has no node_modules, sources, tests, source maps or CLI bundles", () => {
+  it("has no node_modules, sources, tests, source maps, Python caches or the worker bundle", () => {
     const names = [...entries.keys()];
     expect(names.filter((name) => name.includes("node_modules/"))).toEqual([]);
     expect(names.filter((name) => /^extension\/(test|rules|cli|client|server|bench|scripts|examples|runtime)\//.test(name))).toEqual([]);
-    expect(names.filter((name) => /\.(ts|map|mjs)$/.test(name))).toEqual([]);
-    expect(names.filter((name) => /\/(cli|worker)\.cjs$/.test(name))).toEqual([]);
+    // The Node tracer is an .mjs preload; nothing else is.
+    expect(names.filter((name) => /\.(ts|map|mjs)$/.test(name) && !name.startsWith("extension/dist/runtime/node/"))).toEqual([]);
+    expect(names.filter((name) => /__pycache__|\.pyc$/.test(name))).toEqual([]);
+    expect(names.filter((name) => /\/worker\.cjs$/.test(name))).toEqual([]);
   });
 
   it("ships the bundles and the grammar exactly as built", () => {
-    for (const file of ["extension.cjs", "server.cjs", "ts-morph.cjs", "web-tree-sitter.wasm", "tree-sitter-python.wasm"]) {
+    for (const file of ["extension.cjs", "server.cjs", "cli.cjs", "ts-morph.cjs", "web-tree-sitter.wasm", "tree-sitter-python.wasm"]) {
       expect(entries.get(`extension/dist/${file}`)?.equals(readFileSync(join(root, "dist", file))), file).toBe(true);
     }
   });
@@ -207,7 +224,15 @@ describe("the .vsix contents", () => {
   it("contributes every setting with a description and a default", () => {
     const packaged = JSON.parse(entryText("extension/package.json"));
     const properties = packaged.contributes.configuration.properties as Record<string, Record<string, unknown>>;
-    expect(Object.keys(properties).sort()).toEqual(["corolint.enable", "corolint.rules", "corolint.run", "corolint.trace.server"]);
+    expect(Object.keys(properties).sort()).toEqual([
+      "corolint.enable",
+      "corolint.rules",
+      "corolint.run",
+      "corolint.trace.mode",
+      "corolint.trace.pythonPath",
+      "corolint.trace.server",
+      "corolint.trace.thresholdMs",
+    ]);
     for (const [key, schema] of Object.entries(properties)) {
       expect(schema.description ?? schema.markdownDescription, key).toBeTruthy();
       expect(schema.default, key).toBeDefined();
@@ -216,6 +241,18 @@ describe("the .vsix contents", () => {
     expect(properties["corolint.run"]!.default).toBe("onType");
     expect(properties["corolint.run"]!.enum).toEqual(["onType", "onSave"]);
     expect(properties["corolint.trace.server"]!.enum).toEqual(["off", "messages", "verbose"]);
+    expect(properties["corolint.trace.mode"]!.enum).toEqual(["steps", "light"]);
+    expect(properties["corolint.trace.thresholdMs"]!.default).toBe(50);
+    expect(packaged.capabilities.untrustedWorkspaces.restrictedConfigurations).toEqual(["corolint.trace.pythonPath"]);
+  });
+
+  it("offers Trace This File in the palette and the editor menus for Python, JavaScript and TypeScript files", () => {
+    const packaged = JSON.parse(entryText("extension/package.json"));
+    const menus = packaged.contributes.menus as Record<string, { command: string; when?: string }[]>;
+    for (const menu of ["commandPalette", "editor/title", "editor/context"]) {
+      const entry = menus[menu]!.find((item) => item.command === commandIds.traceFile);
+      expect(entry?.when, menu).toMatch(/LangId =~ \/\^\(python\|javascript\|typescript\)\$\//);
+    }
   });
 
   it("describes every rule id in corolint.rules with the rule's own summary", () => {
@@ -238,6 +275,11 @@ describe("the bundles inside the .vsix", () => {
     const modules = requiredModules(entryText("extension/dist/extension.cjs"));
     expect(modules).toContain("vscode");
     expect(modules.filter((name) => name !== "vscode" && !isNodeBuiltin(name))).toEqual([]);
+  });
+
+  it("cli.cjs requires only Node built-ins (and ts-morph, from beside itself, for `check`)", () => {
+    const modules = requiredModules(entryText("extension/dist/cli.cjs"));
+    expect(modules.filter((name) => name !== "ts-morph" && !isNodeBuiltin(name))).toEqual([]);
   });
 
   it("server.cjs requires only Node built-ins", () => {
@@ -336,6 +378,28 @@ describe("the server started from the unpacked .vsix", () => {
     await withTimeout(rpc.sendRequest(ShutdownRequest.type), 5_000, () => `no shutdown answer; server stderr:\n${stderr}`);
     await rpc.sendNotification(ExitNotification.type);
     expect(await withTimeout(exited, 5_000, () => `server did not exit; stderr:\n${stderr}`)).toBe(0);
+  }, 60_000);
+});
+
+describe("Trace This File's CLI from the unpacked .vsix", () => {
+  it("traces a Python program with the tracer shipped beside it", () => {
+    const unpacked = join(workDir, "unpacked");
+    const project = join(unpacked, "traced");
+    mkdirSync(project, { recursive: true });
+    writeFileSync(join(project, "app.py"), "import asyncio, time\nasync def main():\n    time.sleep(0.2)\nasyncio.run(main())\n");
+    const env = { ...process.env };
+    delete env["NODE_PATH"];
+    delete env["PYTHONPATH"];
+    const result = spawnSync(process.execPath, [join(unpacked, "extension/dist/cli.cjs"), "trace", "-o", "t.json", "--", "python3", "app.py"], {
+      cwd: project,
+      env,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const trace = JSON.parse(readFileSync(join(project, "t.json"), "utf8")) as { traceEvents: { cat?: string; args?: { file?: string; line?: number } }[] };
+    const blocked = trace.traceEvents.filter((event) => event.cat === "corolint.blocked");
+    expect(blocked.map((event) => [event.args?.file, event.args?.line])).toContainEqual([join(project, "app.py"), 3]);
   }, 60_000);
 });
 

@@ -1,5 +1,5 @@
 /**
- * corolint's runtime tracer for Node, light mode (issue #6).
+ * corolint's runtime tracer for Node, light and steps modes (issue #6).
  *
  *   node --import /abs/path/runtime/node/corolint-trace.mjs app.js
  *   NODE_OPTIONS="--import /abs/path/runtime/node/corolint-trace.mjs" npm start   # children too
@@ -11,6 +11,8 @@
  *   COROLINT_TRACE_PER_PROCESS   1: write <name>.<pid>.json, so that several processes do not collide
  *   COROLINT_TRACE_THRESHOLD_MS  a loop stalled longer than this is "blocked" (default 50)
  *   COROLINT_TRACE_SIGNALS       0: do not listen to SIGINT/SIGTERM (the trace is then lost on them)
+ *   COROLINT_TRACE_MODE          steps: also a lane per async task with its steps (steps.mjs; async_hooks,
+ *                                which slows promise-heavy code several times); anything else: light
  *
  * How: a heartbeat on the main thread (an unref'ed interval, every threshold/4) stores the time in a
  * SharedArrayBuffer; a watchdog worker (unref'ed) sees the heartbeat go late while the loop is stuck
@@ -29,6 +31,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, un
 import { createRequire } from "node:module";
 import { basename, dirname, extname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startSteps } from "./steps.mjs";
 
 const FORMAT_VERSION = 1;
 /** At most this many spans are kept as events; later ones are counted in `dropped`. */
@@ -70,10 +73,12 @@ function start() {
   const thresholdUs = BigInt(Math.round(thresholdMs * 1000));
   const periodMs = Math.max(1, Math.round(thresholdMs / 4));
   const output = outputPath(env.COROLINT_TRACE_OUTPUT, env.COROLINT_TRACE_PER_PROCESS === "1");
+  const mode = env.COROLINT_TRACE_MODE === "steps" ? "steps" : "light";
   const startWall = Date.now();
   const t0 = nowUs();
+  const startEpochMs = performance.timeOrigin + performance.now();
 
-  const spans = []; // {start, dur (µs since t0), file, line, function, stack}
+  const spans = []; // {start, dur (µs since t0), file, line, function, stack, task (steps mode) or null, unfinished}
   const stacks = new Map(); // one array per distinct stack, shared by the spans that have it
   let blockedCount = 0;
   let dropped = 0;
@@ -81,6 +86,7 @@ function start() {
   let written = false;
 
   const profiler = startProfiler();
+  const sources = new Map(); // file -> lines (read once, for call-site lines)
 
   // [0] last heartbeat (µs, hrtime clock, shared by all threads), [1] block start marked by the
   // watchdog (0 = none), [2] when the watchdog noticed it.
@@ -90,28 +96,63 @@ function start() {
   const heartbeat = setInterval(beat, periodMs);
   heartbeat.unref();
   startWatchdog(shared, thresholdUs, periodMs);
+  // Enabled last: the heartbeat, the watchdog and the profiler were made before the hook saw anything,
+  // so their callbacks are not steps of the program.
+  const steps = mode === "steps" ? startSteps({ t0, thresholdUs: Number(thresholdUs), ownFiles: ownFiles() }) : null;
+  // Starting the watchdog thread can take tens of milliseconds on a busy machine: the tracer's own
+  // start-up is not a block of the program.
+  Atomics.store(shared, 0, nowUs());
 
   function beat() {
     try {
       const now = nowUs();
       const last = Atomics.exchange(shared, 0, now);
       const marked = Atomics.exchange(shared, 1, 0n);
-      if (marked !== 0n || now - last > thresholdUs) record(marked !== 0n && marked < last ? marked : last, now);
-      else if (profiler) profiler.rotateIfOld(now);
+      const stalled = marked !== 0n || now - last > thresholdUs;
+      const blockedSteps = steps ? steps.takeBlocked() : [];
+      if (stalled || blockedSteps.length > 0) {
+        const profile = profiler ? profiler.take() : null;
+        recordSteps(blockedSteps, profile);
+        if (stalled) record(marked !== 0n && marked < last ? marked : last, now, profile);
+        // Stopping the profiler and reading its samples can take tens of milliseconds: the tracer's
+        // own work, not a block of the program.
+        Atomics.store(shared, 0, nowUs());
+        Atomics.store(shared, 1, 0n);
+      } else if (profiler && profiler.rotateIfOld(now)) Atomics.store(shared, 0, nowUs());
     } catch (error) {
       fail("heartbeat failed", error);
     }
   }
 
-  /** Records the stall between two heartbeats, `from` and `to` (µs, hrtime clock). */
-  function record(from, to) {
-    const where = profiler ? profiler.attribute(from, to) : null;
+  /** Steps mode: blocked steps, on their task's lane, blamed like the heartbeat's spans. */
+  function recordSteps(blockedSteps, profile) {
+    for (const step of blockedSteps) {
+      const from = t0 + BigInt(Math.round(step.start));
+      const to = t0 + BigInt(Math.round(step.end));
+      const where = profile ? attribute(profile, from, to, sources) : null;
+      addSpan(from, to, where && !where.idle ? where : null, step.task, step.unfinished);
+    }
+  }
+
+  /** Records the stall between two heartbeats, `from` and `to` (µs, hrtime clock), on the event loop lane. */
+  function record(from, to, profile) {
+    // Steps mode: a block inside a step is on its task's lane already.
+    if (steps && steps.coveredUntilUs >= 0) {
+      const covered = t0 + BigInt(Math.round(steps.coveredUntilUs));
+      if (covered > from) from = covered;
+      if (to - from < thresholdUs) return;
+    }
+    const where = profile ? attribute(profile, from, to, sources) : null;
     // No sample but idle ones: the whole process was suspended (SIGSTOP, a sleeping laptop), the loop
     // was not blocked.
     if (where && where.idle) return;
     const begin = where && where.first !== undefined ? where.first : from;
     const end = where && where.last !== undefined ? where.last : to;
     if (end - begin < thresholdUs) return;
+    addSpan(begin, end, where, null, false);
+  }
+
+  function addSpan(begin, end, where, task, unfinished) {
     const span = {
       start: Number(begin - t0),
       dur: Number(end - begin),
@@ -119,6 +160,8 @@ function start() {
       line: where ? where.line : 0,
       function: where ? where.function : "(unknown)",
       stack: where ? internStack(where.stack) : [],
+      task,
+      unfinished,
     };
     blockedCount++;
     if (spans.length < MAX_SPANS) spans.push(span);
@@ -149,10 +192,16 @@ function start() {
     written = true;
     try {
       clearInterval(heartbeat);
+      if (steps) steps.finish();
       // Still stuck when the process ends (a blocking call right before process.exit()).
       const now = nowUs();
       const last = Atomics.load(shared, 0);
-      if (now - last > thresholdUs) record(last, now);
+      const blockedSteps = steps ? steps.takeBlocked() : [];
+      if (now - last > thresholdUs || blockedSteps.length > 0) {
+        const profile = profiler ? profiler.take() : null;
+        recordSteps(blockedSteps, profile);
+        if (now - last > thresholdUs) record(last, now, profile);
+      }
       if (profiler) profiler.close();
       const trace = buildTrace();
       mkdirSync(dirname(output), { recursive: true });
@@ -187,16 +236,19 @@ function start() {
       { ph: "M", name: "thread_name", pid, tid, ts: 0, args: { name: "event loop" } },
       { ph: "M", name: "thread_sort_index", pid, tid, ts: 0, args: { sort_index: 0 } },
     ];
+    if (steps) for (const event of steps.events(pid, tid)) events.push(event);
     for (const span of spans) {
+      const args = { file: span.file, line: span.line, function: span.function, stack: span.stack };
+      if (span.unfinished) args.unfinished = true;
       events.push({
         ph: "X",
         cat: "corolint.blocked",
         name: `blocked ${span.function} (${displayFile(span.file)}:${span.line})`,
         pid,
-        tid,
+        tid: span.task ? steps.tidOf(span.task, pid) : tid,
         ts: span.start,
         dur: span.dur,
-        args: { file: span.file, line: span.line, function: span.function, stack: span.stack },
+        args,
       });
     }
     const topBlockers = [...blockers.values()]
@@ -210,21 +262,27 @@ function start() {
         corolint: {
           formatVersion: FORMAT_VERSION,
           runtime: `node ${process.version}`,
-          mode: "light",
+          mode,
           pid,
           argv: process.argv.slice(1),
           startTime: new Date(startWall).toISOString(),
+          // When ts 0 was, in epoch milliseconds (sub-millisecond): `corolint trace` lines up processes with it.
+          startEpochMs: round(startEpochMs),
           durationMs: round(Number(nowUs() - t0) / 1000),
           thresholdMs,
           blocked: blockedCount,
           topBlockers,
           dropped,
+          ...(steps ? steps.metadata() : {}),
         },
       },
     };
   }
 
   process.on("exit", writeTrace);
+  // An uncaught exception skips the `after` hooks of the steps it unwinds (a monitor changes nothing
+  // for the program: Node still prints the error and exits unless the program handles it).
+  if (steps) process.on("uncaughtExceptionMonitor", () => steps.unwind());
   if (env.COROLINT_TRACE_SIGNALS !== "0") for (const signal of ["SIGINT", "SIGTERM"]) listenTo(signal);
 
   /**
@@ -264,7 +322,6 @@ function startProfiler() {
     return null;
   }
   let startedAt = nowUs();
-  const sources = new Map(); // file -> lines (read once, for call-site lines)
 
   function restart() {
     const profile = post(session, "Profiler.stop").profile;
@@ -274,8 +331,11 @@ function startProfiler() {
   }
 
   return {
+    /** Starts a new profile when this one is old (bounds memory); true when it did. */
     rotateIfOld(now) {
-      if (now - startedAt > ROTATE_US) restart();
+      if (now - startedAt <= ROTATE_US) return false;
+      restart();
+      return true;
     },
     close() {
       try {
@@ -285,16 +345,14 @@ function startProfiler() {
         // exiting anyway
       }
     },
-    /** Where the samples between `from` and `to` (µs) were: the hottest user frame and its line. */
-    attribute(from, to) {
-      let profile;
+    /** The samples so far (a new profile starts); null when the profiler failed. */
+    take() {
       try {
-        profile = restart();
+        return restart();
       } catch (error) {
         fail("profiler failed", error);
         return null;
       }
-      return attribute(profile, from, to, sources);
     },
   };
 }
@@ -461,6 +519,12 @@ function startWatchdog(shared, thresholdUs, periodMs) {
   } catch (error) {
     fail("could not start the watchdog", error);
   }
+}
+
+/** This tracer's files, as stack frames name them (paths, and URLs for ES modules). */
+function ownFiles() {
+  const files = [import.meta.url, new URL("./steps.mjs", import.meta.url).href];
+  return [...files, ...files.map((url) => fileURLToPath(url))];
 }
 
 function outputPath(value, perProcess) {

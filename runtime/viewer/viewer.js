@@ -6,6 +6,10 @@
  * and draws one SVG: a time axis, one lane per thread or task, spans as bars (blocked ones red),
  * flow events as arrows. Zoom: wheel or the +/- buttons; pan: drag or shift+wheel; a click on a span
  * shows its stack in the side panel. Plain ES2017, no modules, nothing fetched.
+ *
+ * In VS Code's "corolint: Schedule" panel (a webview, where `acquireVsCodeApi` exists), a click on a
+ * span or on a row of the top-blockers table also posts {type: "open", file, line} to the extension,
+ * which opens that line in the editor.
  */
 (function () {
   "use strict";
@@ -17,6 +21,8 @@
   var MIN_BAR_PX = 2;
 
   var model = JSON.parse(document.getElementById("corolint-data").textContent);
+  // Defined by VS Code inside a webview only; it may be called once per page.
+  var vscodeApi = typeof acquireVsCodeApi === "function" ? acquireVsCodeApi() : null;
   var timeline = document.getElementById("timeline");
   var labels = document.getElementById("lane-labels");
   var details = document.getElementById("details");
@@ -248,6 +254,20 @@
     }
   }
 
+  /** In the VS Code panel: asks the extension to open `file` at `line` (1-based). Elsewhere nothing. */
+  function openSource(file, line) {
+    if (vscodeApi && typeof file === "string" && file !== "" && typeof line === "number" && line > 0) {
+      vscodeApi.postMessage({ type: "open", file: file, line: line });
+    }
+  }
+
+  /** A span chosen by the user: its stack in the side panel, and its line in the editor. */
+  function choose(index) {
+    select(index);
+    var span = model.spans[index];
+    if (span) openSource(span.file, span.line);
+  }
+
   /** Centers a span and selects it (from the top-blockers table). */
   function reveal(index) {
     var span = model.spans[index];
@@ -286,13 +306,13 @@
   timeline.addEventListener("click", function (event) {
     if (drag && drag.moved) return;
     var target = event.target;
-    if (target && target.getAttribute && target.getAttribute("data-index") !== null) select(Number(target.getAttribute("data-index")));
+    if (target && target.getAttribute && target.getAttribute("data-index") !== null) choose(Number(target.getAttribute("data-index")));
   });
   timeline.addEventListener("keydown", function (event) {
     var target = event.target;
     if ((event.key === "Enter" || event.key === " ") && target.getAttribute && target.getAttribute("data-index") !== null) {
       event.preventDefault();
-      select(Number(target.getAttribute("data-index")));
+      choose(Number(target.getAttribute("data-index")));
     }
   });
   timeline.addEventListener("wheel", function (event) {
@@ -327,6 +347,7 @@
         if (span.blocked && span.file === file && span.line === line && (best < 0 || span.dur > model.spans[best].dur)) best = index;
       });
       if (best >= 0) reveal(best);
+      openSource(file, line);
     });
   });
 

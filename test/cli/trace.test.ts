@@ -94,11 +94,10 @@ describe("corolint trace --mode steps -- python", () => {
 describe("corolint trace usage", () => {
   it.each([
     [["trace"], /missing the command to trace/],
-    [["trace", "--", "ruby", "app.rb"], /runs Python .* or Node .* programs, not 'ruby'/],
-    [["trace", "--", "python3", "-m", "http.server"], /interpreter options and `-m`\/`-c` are not supported yet/],
+    [["trace", "--", "python3", "-E", "app.py"], /python -E makes Python ignore PYTHONPATH/],
     [["trace", "--threshold-ms", "0", "--", "node", "a.js"], /whole number of milliseconds/],
     [["trace", "--mode", "fast", "--", "node", "a.js"], /--mode expects light or steps/],
-    [["trace", "--mode", "steps", "--", "node", "a.js"], /for Node only light mode exists so far/],
+    [["trace", "--", "python3", "-I", "app.py"], /python -I makes Python ignore PYTHONPATH/],
   ])("%j exits 2 with a message", async (args, message) => {
     const { code, stderr } = await runCli(args, makeProject({}));
     expect(code).toBe(2);

@@ -4,6 +4,7 @@ import json
 import os
 import platform
 import sys
+import time
 
 from . import FORMAT_VERSION, __version__
 
@@ -81,7 +82,13 @@ def build(monitor, argv, end_reason):
         "topBlockers": monitor.top_blockers(),
         "argv": list(argv),
         "end": end_reason,
+        # When ts 0 was, as wall-clock milliseconds since the epoch: `corolint trace` lines up the
+        # traces of several processes with it. (The monotonic clock has no epoch: now minus elapsed.)
+        "startEpochMs": round((time.time() - (monitor.clock() - t0)) * 1000.0, 3),
+        "pid": pid,
     }
+    if getattr(monitor, "forked_from", None) is not None:
+        corolint["forkedFrom"] = monitor.forked_from  # the pid of the process that forked this one
     if parts is not None:
         corolint.update(parts[2])
     return {"traceEvents": events, "displayTimeUnit": "ms", "otherData": {"corolint": corolint}}

@@ -25,6 +25,11 @@ import sys
 import time
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# Captured now, before the program runs: gevent's monkey.patch_all() replaces these in ``_thread``
+# with greenlet versions, and the watchdog must stay a real OS thread.
+_real_start_new_thread = _thread.start_new_thread
+_real_allocate_lock = _thread.allocate_lock
+_real_get_ident = _thread.get_ident
 _MAX_STACK = 64  # frames kept per sample
 _MAX_SAMPLES = 64  # samples kept per span (later samples are counted, not kept)
 _MAX_SITES = 10000  # distinct blocking sites aggregated for topBlockers
@@ -182,7 +187,7 @@ class Monitor(object):
         self.lanes = {}  # native thread id -> Lane
         self._states = {}  # id(loop) -> _LoopState
         self._lock = _thread.RLock()
-        self._watchdog = None  # threading.Thread, started with the first loop
+        self._watchdog = None  # [thread ident, ended lock] of the watchdog thread, started with the first loop
         self._wake = None  # released to wake the watchdog and end it
         self._stopped = False
         self._patched = False
@@ -304,11 +309,32 @@ class Monitor(object):
         if getattr(self, "_resume_after_fork", False) and not self._stopped:
             self._start_watchdog()
 
+    # Set by a session that writes one trace file per process (see cli.start_tracing): makes a new
+    # monitor of the same kind, whose empty state a forked child takes so it traces itself.
+    # None (a single trace file): the trace belongs to the parent and a forked child traces nothing.
+    new_state_for_child = None
+
+    # What a forked child keeps of the parent's monitor: the wiring made by install() (the patched
+    # methods' closures point at this object, the import hooks, the extensions) and the classifier.
+    _KEPT_IN_CHILD = ("_patched", "_finder", "_finders", "extensions", "classifier", "new_state_for_child")
+
     def _after_fork_in_child(self):
-        # The trace belongs to the parent: the child traces nothing.
-        self._stopped = True
-        self._states = {}
-        self._watchdog = None
+        parent_pid = self.pid
+        if self.new_state_for_child is None or self._stopped:
+            self._stopped = True
+            self._states = {}
+            self._watchdog = None
+            self._extensions_call("after_fork_in_child")
+            return
+        # A loop running in the parent does not run on in the child (asyncio forgets the running
+        # loop in a forked child): the child's trace starts empty, with the loops it runs itself.
+        for state in self._states.values():
+            state.active = False
+        fresh = self.new_state_for_child()
+        kept = dict((name, self.__dict__[name]) for name in self._KEPT_IN_CHILD if name in self.__dict__)
+        self.__dict__.update(fresh.__dict__)
+        self.__dict__.update(kept)
+        self.forked_from = parent_pid  # chrome.py records it in otherData
         self._extensions_call("after_fork_in_child")
 
     # -- loop lifecycle (runs in the loop's thread) ------------------------------------------
@@ -423,40 +449,42 @@ class Monitor(object):
     def _start_watchdog(self):
         if self._watchdog is not None or self._stopped:
             return
-        # asyncio imports threading: by the time a loop runs, this import is free.
-        import threading
-
-        wake = _thread.allocate_lock()
+        # A bare thread from the original _thread functions, not threading.Thread: after gevent's
+        # monkey-patching, threading.Thread would be a greenlet on the very thread it must watch.
+        wake = _real_allocate_lock()
         wake.acquire()
-        thread = threading.Thread(target=self._watch, args=(wake,), name="corolint-trace watchdog")
-        thread.daemon = True
-        self._wake, self._watchdog = wake, thread
-        thread.start()
+        ended = _real_allocate_lock()
+        ended.acquire()
+        watchdog = [None, ended]  # [its thread ident, released when it ends]
+        self._wake, self._watchdog = wake, watchdog
+        _real_start_new_thread(self._watch, (wake, watchdog))
 
     def _stop_watchdog(self, wait=True):
         """End the watchdog thread (and wait for it to end); True if it was running."""
-        thread, wake = self._watchdog, self._wake
+        watchdog, wake = self._watchdog, self._wake
         self._watchdog = self._wake = None
-        if thread is None:
+        if watchdog is None:
             return False
         wake.release()
-        import threading
-
-        if wait and thread is not threading.current_thread():
-            thread.join()
+        if wait and watchdog[0] != _real_get_ident():
+            watchdog[1].acquire()
         return True
 
-    def _watch(self, wake):
-        while True:
-            # An interruptible sleep: _stop_watchdog() releases the lock to end the thread.
-            if wake.acquire(True, self.period):
-                break
-            try:
-                self._sample_late_loops()
-            except Exception:
-                pass
-            if self.extensions:
-                self._extensions_call("sample", self.clock())
+    def _watch(self, wake, watchdog):
+        watchdog[0] = _real_get_ident()
+        try:
+            while True:
+                # An interruptible sleep: _stop_watchdog() releases the lock to end the thread.
+                if wake.acquire(True, self.period):
+                    break
+                try:
+                    self._sample_late_loops()
+                except Exception:
+                    pass
+                if self.extensions:
+                    self._extensions_call("sample", self.clock())
+        finally:
+            watchdog[1].release()
 
     def _sample_late_loops(self):
         now = self.clock()
