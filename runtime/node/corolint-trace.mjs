@@ -27,7 +27,7 @@
  * unchanged, and nothing here keeps the process alive.
  */
 import { isMainThread, Worker } from "node:worker_threads";
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, extname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,7 +72,9 @@ function start() {
   const thresholdMs = positiveNumber(env.COROLINT_TRACE_THRESHOLD_MS, 50);
   const thresholdUs = BigInt(Math.round(thresholdMs * 1000));
   const periodMs = Math.max(1, Math.round(thresholdMs / 4));
-  const output = outputPath(env.COROLINT_TRACE_OUTPUT, env.COROLINT_TRACE_PER_PROCESS === "1");
+  const perProcess = env.COROLINT_TRACE_PER_PROCESS === "1";
+  const collectedByCli = perProcess && env.COROLINT_TRACE_OUTPUT_DIR !== undefined;
+  const output = outputPath(env.COROLINT_TRACE_OUTPUT, perProcess);
   const mode = env.COROLINT_TRACE_MODE === "steps" ? "steps" : "light";
   const startWall = Date.now();
   const t0 = nowUs();
@@ -204,6 +206,10 @@ function start() {
       }
       if (profiler) profiler.close();
       const trace = buildTrace();
+      // Under `corolint trace` (which collects one file per process from its scratch folder), a
+      // folder that is gone means the run was merged already: a process that outlived the command
+      // writes nothing rather than leaving a new folder behind.
+      if (collectedByCli && !existsSync(dirname(output))) return;
       mkdirSync(dirname(output), { recursive: true });
       const temp = `${output}.${process.pid}.tmp`;
       try {
