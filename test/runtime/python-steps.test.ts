@@ -4,6 +4,7 @@
  * found is tested (the same discovery as python-light.test.ts); an absent one is skipped.
  * No assertion here is about speed: runtime/python/bench_overhead.py --mode steps measures it.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -16,9 +17,34 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 const script = (source: string) => writeScript(workDir, source);
 
+type StepsHook = "wrapper" | "monitoring";
+
+/**
+ * Calls `spawnIt` with COROLINT_TRACE_STEPS_HOOK set to `hook` (unset without one), for that one
+ * process: runPython copies process.env when it spawns, before it returns.
+ */
+function withStepsHook<T>(hook: StepsHook | undefined, spawnIt: () => T): T {
+  const before = process.env.COROLINT_TRACE_STEPS_HOOK;
+  if (hook) process.env.COROLINT_TRACE_STEPS_HOOK = hook;
+  else delete process.env.COROLINT_TRACE_STEPS_HOOK;
+  try {
+    return spawnIt();
+  } finally {
+    if (before === undefined) delete process.env.COROLINT_TRACE_STEPS_HOOK;
+    else process.env.COROLINT_TRACE_STEPS_HOOK = before;
+  }
+}
+
 /** Runs `python ARGS`, under `-m corolint_trace TRACER_ARGS` when those are given. */
-function run(python: string, cwd: string, args: string[], tracerArgs: string[] | null): Promise<PythonRun> {
-  return runPython(python, cwd, args, { traced: tracerArgs !== null, tracerArgs: tracerArgs ?? [] });
+function run(python: string, cwd: string, args: string[], tracerArgs: string[] | null, hook?: StepsHook): Promise<PythonRun> {
+  return withStepsHook(hook, () => runPython(python, cwd, args, { traced: tracerArgs !== null, tracerArgs: tracerArgs ?? [] }));
+}
+
+/** True when the interpreter has sys.monitoring (3.12+): steps are then timed with it by default. */
+function hasSysMonitoring(python: string | null): boolean {
+  if (python === null) return false;
+  const result = spawnSync(python, ["-c", "import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)"]);
+  return result.status === 0;
 }
 
 interface TraceEvent {
@@ -184,53 +210,245 @@ async def main():
 asyncio.run(main())
 `;
 
+/** The checks of a TWO_TASKS trace: lanes, the blocked step blamed on the time.sleep line, spawns. */
+function expectTwoTasksTrace(dir: string, name: string, line: number) {
+  const trace = readTrace(join(dir, "out.json"));
+  const { corolint, laneName, onTasks, blocked, flows, loopTid } = trace;
+
+  // Lanes: the event loop first, then the tasks in creation order, named as the program named
+  // them (also a name set from inside the task, and asyncio.run's main task is "Task-1").
+  const names = [...laneName.values()];
+  expect(names.slice(0, 4)).toEqual(["event loop", "Task-1", "worker-a", "renamed-b"]);
+  expect(names).not.toContain("None");
+
+  // The 200 ms step is blocked, on worker-a's lane, blamed on the time.sleep line.
+  expect(blocked).toHaveLength(1);
+  const [span] = blocked;
+  expect(laneName.get(span.tid)).toBe("worker-a");
+  expect(span.dur).toBeGreaterThanOrEqual(150_000);
+  expect(resolve(dir, span.args!.file)).toBe(join(dir, name));
+  expect(span.args).toMatchObject({ line, function: "worker_a" });
+  expect(span.args!.stack[0]).toBe(`${span.args!.file}:${line} worker_a`);
+  expect(corolint.topBlockers).toEqual([
+    { file: span.args!.file, line, function: "worker_a", totalMs: expect.any(Number), count: 1 },
+  ]);
+  // ...and the blocked step itself, which suspended at the next await.
+  const step = onTasks.find((event) => event.ts === span.ts && event.tid === span.tid);
+  expect(step?.dur).toBe(span.dur);
+  expect(step?.args).toEqual({ task: "worker-a", suspendedAt: `${span.args!.file}:${line + 1}` });
+  // The event loop lane has no second blocked span for the same block.
+  expect(blocked.filter((event) => event.tid === loopTid)).toEqual([]);
+
+  // The first step of each worker suspends in the worker's own code.
+  const firstA = onTasks.find((event) => laneName.get(event.tid) === "worker-a");
+  expect(firstA?.args?.suspendedAt).toBe(`${span.args!.file}:${line - 1}`);
+
+  // main spawned both workers.
+  expect(flows).toEqual(
+    expect.arrayContaining([
+      { from: "Task-1", to: "worker-a" },
+      { from: "Task-1", to: "renamed-b" },
+    ]),
+  );
+  // main 2 steps, worker-a 3, renamed-b 6, and asyncio.run's own tasks (1 or 2).
+  expect(corolint.tasks).toBeGreaterThanOrEqual(3);
+  expect(corolint.steps).toBeGreaterThanOrEqual(12);
+  expect(corolint.steps).toBeGreaterThanOrEqual(onTasks.length);
+  expect(corolint.end).toEqual({ reason: "exit" });
+  return trace;
+}
+
+/** A debugger-like tool of the program's own on DEBUGGER_ID, with global events, counting its calls. */
+const OWN_DEBUGGER = `import asyncio
+import os
+import sys
+import time
+
+monitoring = sys.monitoring
+DEBUGGER = monitoring.DEBUGGER_ID
+counts = {}
+
+
+def count(code, key):
+    if os.path.basename(code.co_filename) == "app.py":
+        counts[key] = counts.get(key, 0) + 1
+
+
+def on_start(code, offset):
+    count(code, code.co_name)
+
+
+def on_resume(code, offset):
+    count(code, code.co_name + " resumed")
+
+
+monitoring.use_tool_id(DEBUGGER, "app-debugger")
+monitoring.register_callback(DEBUGGER, monitoring.events.PY_START, on_start)
+monitoring.register_callback(DEBUGGER, monitoring.events.PY_RESUME, on_resume)
+monitoring.set_events(DEBUGGER, monitoring.events.PY_START | monitoring.events.PY_RESUME)
+
+
+def helper(n):
+    return n + 1
+
+
+async def spin(n):
+    for i in range(n):
+        helper(i)
+        await asyncio.sleep(0)
+
+
+async def blocker():
+    await asyncio.sleep(0)
+    time.sleep(0.2)  # HERE
+    await spin(3)  # awaited here, not a task of its own
+
+
+async def main():
+    task = asyncio.create_task(blocker(), name="blocker")
+    await asyncio.gather(spin(5), spin(7), task)
+
+
+asyncio.run(main())
+monitoring.set_events(DEBUGGER, 0)
+print(sorted(counts.items()))
+print("tool", monitoring.get_tool(DEBUGGER))
+`;
+
+const TOOL_IDS_TAKEN = `import asyncio
+import sys
+
+monitoring = sys.monitoring
+monitoring.use_tool_id(3, "app-three")
+monitoring.use_tool_id(4, "app-four")
+print("tools", monitoring.get_tool(3), monitoring.get_tool(4))
+
+
+async def spin():
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+async def main():
+    await asyncio.create_task(spin(), name="spinner")
+    print("spun")
+
+
+asyncio.run(main())
+`;
+
+const STUCK = `import asyncio
+import time
+
+
+async def stuck():
+    await asyncio.sleep(0)
+    print("ready", flush=True)
+    time.sleep(5)  # HERE
+
+
+async def main():
+    await asyncio.create_task(stuck(), name="stuck")
+
+
+asyncio.run(main())
+`;
+
+/** Runs STUCK traced (steps mode, out.json) and sends SIGTERM once it is blocked. */
+function runWithSignal(python: string, cwd: string, name: string, hook?: StepsHook): Promise<PythonRun> {
+  const tracerArgs = ["--mode", "steps", "-o", "out.json"];
+  return withStepsHook(hook, () => runPython(python, cwd, [name], { traced: true, tracerArgs, signal: "SIGTERM" }));
+}
+
 for (const { label, command } of interpreters) {
   const python = command ?? "python3";
+  const monitoringByDefault = hasSysMonitoring(command);
   describe(`Python steps mode, ${label}`, () => {
     it.skipIf(command === null)("gives each task a lane, blames the blocked step on its lane and line, links spawns", async () => {
       const { dir, name, line } = script(TWO_TASKS);
       const result = await run(python, dir, [name, "x"], ["--mode", "steps", "-o", "out.json"]);
       expect(result).toMatchObject({ code: 0, stdout: "argv ['x']\n", stderr: "" });
-      const { corolint, laneName, onTasks, blocked, flows, loopTid } = readTrace(join(dir, "out.json"));
+      const { corolint } = expectTwoTasksTrace(dir, name, line);
+      // 3.12+: sys.monitoring, under tool id 4 (free here); before: the coroutine wrapper.
+      if (monitoringByDefault) {
+        expect(corolint).toMatchObject({ stepsHook: "sys.monitoring", stepsToolId: 4 });
+        expect(corolint.stepsHookNote).toBeUndefined();
+      } else {
+        expect(corolint.stepsHook).toBe("wrapper");
+        expect(corolint.stepsToolId).toBeUndefined();
+      }
+    });
 
-      // Lanes: the event loop first, then the tasks in creation order, named as the program named
-      // them (also a name set from inside the task, and asyncio.run's main task is "Task-1").
-      const names = [...laneName.values()];
-      expect(names.slice(0, 4)).toEqual(["event loop", "Task-1", "worker-a", "renamed-b"]);
-      expect(names).not.toContain("None");
+    it.skipIf(!monitoringByDefault)("3.12+: COROLINT_TRACE_STEPS_HOOK=wrapper still gives the same trace, with the wrapper", async () => {
+      const { dir, name, line } = script(TWO_TASKS);
+      const result = await run(python, dir, [name, "x"], ["--mode", "steps", "-o", "out.json"], "wrapper");
+      expect(result).toMatchObject({ code: 0, stdout: "argv ['x']\n", stderr: "" });
+      const { corolint } = expectTwoTasksTrace(dir, name, line);
+      expect(corolint).toMatchObject({ stepsHook: "wrapper", stepsHookNote: "COROLINT_TRACE_STEPS_HOOK=wrapper" });
+      expect(corolint.stepsToolId).toBeUndefined();
+    });
 
-      // The 200 ms step is blocked, on worker-a's lane, blamed on the time.sleep line.
+    it.skipIf(!monitoringByDefault)("3.12+: a program's own sys.monitoring tool (DEBUGGER_ID, global events) counts the same traced", async () => {
+      const { dir, name, line } = script(OWN_DEBUGGER);
+      const untraced = await run(python, dir, [name], null);
+      expect(untraced.code).toBe(0);
+      expect(untraced.stderr).toBe("");
+      // Its PY_START callback saw each of its calls: 15 helper calls, 3 spins (2 tasks, 1 awaited).
+      expect(untraced.stdout).toContain("('helper', 15)");
+      expect(untraced.stdout).toContain("('spin', 3)");
+      expect(untraced.stdout).toContain("tool app-debugger\n");
+
+      const traced = await run(python, dir, [name], ["--mode", "steps", "-o", "out.json"]);
+      expect(traced).toEqual(untraced);
+      const { corolint, laneName, blocked } = readTrace(join(dir, "out.json"));
+      expect(corolint).toMatchObject({ stepsHook: "sys.monitoring", stepsToolId: 4 });
+      // The blocked step is still blamed on the time.sleep line, on the blocker task's lane.
       expect(blocked).toHaveLength(1);
-      const [span] = blocked;
-      expect(laneName.get(span.tid)).toBe("worker-a");
-      expect(span.dur).toBeGreaterThanOrEqual(150_000);
-      expect(resolve(dir, span.args!.file)).toBe(join(dir, name));
-      expect(span.args).toMatchObject({ line, function: "worker_a" });
-      expect(span.args!.stack[0]).toBe(`${span.args!.file}:${line} worker_a`);
-      expect(corolint.topBlockers).toEqual([
-        { file: span.args!.file, line, function: "worker_a", totalMs: expect.any(Number), count: 1 },
-      ]);
-      // ...and the blocked step itself, which suspended at the next await.
-      const step = onTasks.find((event) => event.ts === span.ts && event.tid === span.tid);
-      expect(step?.dur).toBe(span.dur);
-      expect(step?.args).toEqual({ task: "worker-a", suspendedAt: `${span.args!.file}:${line + 1}` });
-      // The event loop lane has no second blocked span for the same block.
-      expect(blocked.filter((event) => event.tid === loopTid)).toEqual([]);
+      expect(laneName.get(blocked[0].tid)).toBe("blocker");
+      expect(blocked[0].args).toMatchObject({ line, function: "blocker" });
+      expect(blocked[0].dur).toBeGreaterThanOrEqual(150_000);
 
-      // The first step of each worker suspends in the worker's own code.
-      const firstA = onTasks.find((event) => laneName.get(event.tid) === "worker-a");
-      expect(firstA?.args?.suspendedAt).toBe(`${span.args!.file}:${line - 1}`);
+      // The spin awaited inside blocker (not a task) adds no steps: the wrapper counts the same.
+      const wrapped = await run(python, dir, [name], ["--mode", "steps", "-o", "wrapped.json"], "wrapper");
+      expect(wrapped).toEqual(untraced);
+      const byWrapper = readTrace(join(dir, "wrapped.json")).corolint;
+      expect(byWrapper.stepsHook).toBe("wrapper");
+      expect(corolint.steps).toBe(byWrapper.steps);
+      expect(corolint.tasks).toBe(byWrapper.tasks);
+      // main 2 steps, spin(5) 6, spin(7) 8, blocker 5 (it suspends in sleep(0) and 3 times in
+      // spin(3)), and asyncio.run's own tasks.
+      expect(corolint.steps).toBeGreaterThanOrEqual(2 + 6 + 8 + 5);
+    });
 
-      // main spawned both workers.
-      expect(flows).toEqual(
-        expect.arrayContaining([
-          { from: "Task-1", to: "worker-a" },
-          { from: "Task-1", to: "renamed-b" },
-        ]),
-      );
-      expect(corolint.tasks).toBeGreaterThanOrEqual(3);
-      expect(corolint.steps).toBeGreaterThanOrEqual(onTasks.length);
-      expect(corolint.end).toEqual({ reason: "exit" });
+    it.skipIf(!monitoringByDefault)("3.12+: falls back to the wrapper, and says why, when tool ids 4 and 3 are taken", async () => {
+      const { dir, name } = script(TOOL_IDS_TAKEN);
+      const untraced = await run(python, dir, [name], null);
+      expect(untraced).toMatchObject({ code: 0, stdout: "tools app-three app-four\nspun\n", stderr: "" });
+      const traced = await run(python, dir, [name], ["--mode", "steps", "-o", "out.json"]);
+      expect(traced).toEqual(untraced);
+      const { corolint, laneName } = readTrace(join(dir, "out.json"));
+      expect(corolint.stepsHook).toBe("wrapper");
+      expect(corolint.stepsHookNote).toBe("sys.monitoring tool ids taken (3 by app-three, 4 by app-four): used the wrapper");
+      expect([...laneName.values()]).toContain("spinner");
+    });
+
+    it.skipIf(command === null)("records the step still running at SIGTERM as unfinished, blamed on its line", async () => {
+      const hooks: Array<StepsHook | undefined> = monitoringByDefault ? [undefined, "wrapper"] : [undefined];
+      for (const hook of hooks) {
+        const { dir, name, line } = script(STUCK);
+        const result = await runWithSignal(python, dir, name, hook);
+        expect(result).toMatchObject({ code: null, signal: "SIGTERM", stdout: "ready\n" });
+        const { corolint, laneName, onTasks, blocked } = readTrace(join(dir, "out.json"));
+        expect(corolint.stepsHook).toBe(hook === "wrapper" || !monitoringByDefault ? "wrapper" : "sys.monitoring");
+        expect(corolint.end).toEqual({ reason: "signal", signal: "SIGTERM" });
+        expect(blocked).toHaveLength(1);
+        expect(laneName.get(blocked[0].tid)).toBe("stuck");
+        expect(blocked[0].args).toMatchObject({ line, function: "stuck", unfinished: true });
+        expect(blocked[0].dur).toBeGreaterThanOrEqual(300_000);
+        const last = onTasks.filter((event) => laneName.get(event.tid) === "stuck").pop();
+        expect(last?.args).toEqual({ task: "stuck", suspendedAt: null, unfinished: true });
+        expect(last?.ts).toBe(blocked[0].ts);
+      }
     });
 
     it.skipIf(command === null)("keeps the program's own task factory working (eager ones too) and still traces", async () => {
