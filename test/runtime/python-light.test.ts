@@ -104,6 +104,33 @@ async def main():
 asyncio.run(main())
 `;
 
+// Python 3.12+ warns (DeprecationWarning) when a process with several threads forks: the watchdog
+// thread must be gone at each fork and come back afterwards.
+const FORKS_THEN_BLOCKS = `import asyncio
+import os
+import time
+import warnings
+
+warnings.simplefilter("always")
+
+
+async def main():
+    await asyncio.sleep(0.05)
+    for _ in range(20):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        await asyncio.sleep(0.002)
+    print("forked 20")
+    await asyncio.sleep(0.05)
+    time.sleep(0.2)  # HERE
+    await asyncio.sleep(0.02)
+
+
+asyncio.run(main())
+`;
+
 const EXIT_3 = `import asyncio
 import sys
 
@@ -175,6 +202,18 @@ for (const { label, command } of interpreters) {
       ]);
       expect(corolint.topBlockers[0].totalMs).toBeGreaterThanOrEqual(150);
       expect(corolint.end).toEqual({ reason: "exit" });
+    });
+
+    it.skipIf(command === null)("forks without Python's multi-threaded fork warning, and samples blocks after the fork", async () => {
+      const { dir, name, line } = script(FORKS_THEN_BLOCKS);
+      const untraced = await run(python, dir, [name], { traced: false });
+      const traced = await run(python, dir, [name], { traced: true, tracerArgs: ["-o", "out.json"] });
+      expect(untraced).toMatchObject({ code: 0, stdout: "forked 20\n", stderr: "" });
+      expect(traced).toEqual(untraced);
+      const { blocked } = readTrace(join(dir, "out.json"));
+      expect(blocked).toHaveLength(1);
+      expect(blocked[0].args).toMatchObject({ line, function: "main" });
+      expect(blocked[0].args.samples).toBeGreaterThan(0); // the watchdog runs again after the forks
     });
 
     it.skipIf(command === null)("records nothing for a program that only awaits", async () => {

@@ -30,6 +30,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _real_start_new_thread = _thread.start_new_thread
 _real_allocate_lock = _thread.allocate_lock
 _real_get_ident = _thread.get_ident
+_real_sleep = time.sleep
 _MAX_STACK = 64  # frames kept per sample
 _MAX_SAMPLES = 64  # samples kept per span (later samples are counted, not kept)
 _MAX_SITES = 10000  # distinct blocking sites aggregated for topBlockers
@@ -303,10 +304,19 @@ class Monitor(object):
     # thread forks, and a program that forks should not see a warning it would not see untraced.
 
     def _before_fork(self):
-        self._resume_after_fork = self._stop_watchdog()
+        watchdog = self._watchdog
+        if self._stop_watchdog():
+            _wait_until_thread_gone(watchdog[2])
 
     def _after_fork_in_parent(self):
-        if getattr(self, "_resume_after_fork", False) and not self._stopped:
+        # Not restarted here: Python 3.13 counts the process's threads for its fork warning after
+        # these hooks have run. The next heartbeat (asyncio's, gevent's, trio's) restarts it; a
+        # block in between is still measured by the heartbeat, only without stack samples.
+        pass
+
+    def ensure_watchdog(self):
+        """Called by every heartbeat: starts the watchdog again after a fork stopped it."""
+        if self._watchdog is None and not self._stopped:
             self._start_watchdog()
 
     # Set by a session that writes one trace file per process (see cli.start_tracing): makes a new
@@ -388,6 +398,8 @@ class Monitor(object):
                 self._close(state, now, unfinished=False)
                 state.due = now + self.period
                 state.handle = state.loop.call_later(self.period, self._beat, state)
+            if self._watchdog is None:
+                self.ensure_watchdog()
         except Exception:
             pass
 
@@ -455,7 +467,7 @@ class Monitor(object):
         wake.acquire()
         ended = _real_allocate_lock()
         ended.acquire()
-        watchdog = [None, ended]  # [its thread ident, released when it ends]
+        watchdog = [None, ended, None]  # [its thread ident, released when it ends, its native id]
         self._wake, self._watchdog = wake, watchdog
         _real_start_new_thread(self._watch, (wake, watchdog))
 
@@ -472,6 +484,7 @@ class Monitor(object):
 
     def _watch(self, wake, watchdog):
         watchdog[0] = _real_get_ident()
+        watchdog[2] = _native_id()
         try:
             while True:
                 # An interruptible sleep: _stop_watchdog() releases the lock to end the thread.
@@ -536,6 +549,20 @@ class Monitor(object):
         ]
         rows.sort(key=lambda row: (-row["totalMs"], -row["count"], str(row["file"]), row["line"] or 0))
         return rows[:limit]
+
+
+def _wait_until_thread_gone(native_id, timeout=0.2):
+    """Wait (briefly) until the OS thread ``native_id`` has really exited. The watchdog releases its
+    "ended" lock just before its thread ends; forking in between would still count two threads,
+    and Python 3.12+ then warns about forking a multi-threaded process. Linux only (/proc)."""
+    if native_id is None:
+        return
+    path = "/proc/self/task/%d" % native_id
+    if not os.path.isdir("/proc/self/task"):
+        return
+    deadline = time.monotonic() + timeout
+    while os.path.exists(path) and time.monotonic() < deadline:
+        _real_sleep(0.0002)
 
 
 def _native_id():

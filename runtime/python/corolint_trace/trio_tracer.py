@@ -95,6 +95,8 @@ class _LightHooks(object):
         self.batch_start = self.clock()
 
     def before_io_wait(self, timeout):
+        if self.monitor._watchdog is None:
+            self.monitor.ensure_watchdog()  # stopped around a fork in this process
         start, self.batch_start = self.batch_start, None
         if start is not None:
             end = self.clock()
