@@ -234,12 +234,21 @@ class StepsMonitor(Monitor):
     def _patch(self, base_events):
         Monitor._patch(self, base_events)
         cls = getattr(base_events, "BaseEventLoop", None)
-        if cls is None:
-            return
+        if cls is not None:
+            self._wrap_create_task(cls, base_events.coroutines.iscoroutine)
+
+    def _patch_uvloop(self, uvloop):
+        Monitor._patch_uvloop(self, uvloop)
+        cls = getattr(uvloop, "Loop", None)
+        asyncio = sys.modules.get("asyncio")  # uvloop imports it
+        if cls is not None and asyncio is not None:
+            self._wrap_create_task(cls, asyncio.iscoroutine)
+
+    def _wrap_create_task(self, cls, iscoroutine):
+        """Wrap ``cls.create_task`` (asyncio's BaseEventLoop, uvloop's Loop) to trace each task."""
         original = cls.create_task
         if getattr(original, "__corolint_original__", None) is not None:
             return
-        iscoroutine = base_events.coroutines.iscoroutine
         native = types.CoroutineType
         tracer = self
 
