@@ -215,11 +215,12 @@ function parseTrace(rest: string[]): ParsedArgs {
   return args;
 }
 
-/** `corolint view [-o FILE] TRACE`: one trace, options before or after it. */
+/** `corolint view [-o FILE] [--open] TRACE`: one trace, options before or after it. */
 function parseView(rest: string[]): ParsedArgs {
   const reader = new OptionReader(rest, "view");
   let trace: string | undefined;
   let output: string | undefined;
+  let open = false;
   for (let option = reader.next(); option !== null; option = reader.next()) {
     if (option.positional !== undefined) {
       if (trace !== undefined) throw new UsageError(`unexpected argument '${option.positional}' (give one trace file)`, "view");
@@ -236,12 +237,16 @@ function parseView(rest: string[]): ParsedArgs {
         output = reader.value(option);
         if (output === "") throw new UsageError(`${option.name} expects a file name`, "view");
         break;
+      case "--open":
+        reader.noValue(option);
+        open = true;
+        break;
       default:
         throw new UsageError(`unknown option '${option.name}'`, "view");
     }
   }
   if (trace === undefined) throw new UsageError("missing the trace to show, e.g. `corolint view corolint-trace.json`", "view");
-  return output === undefined ? { kind: "view", trace } : { kind: "view", trace, output };
+  return { kind: "view", trace, ...(output !== undefined && { output }), ...(open && { open }) };
 }
 
 function parseRules(rest: string[]): ParsedArgs {

@@ -147,10 +147,18 @@ export const VIEW_HELP = `Usage: corolint view [options] TRACE.json
 
 Writes a corolint trace (from \`corolint trace\`) as one self-contained HTML page and prints the
 page's path. The page shows the run (runtime, mode, threshold, number of blocks), the top blockers
-(file:line, function, total ms, count), and a timeline with one lane per thread or task: blocked
-spans in red (hover for the duration, the line and the stack; click for the stack in a side panel),
-spawn arrows when the trace has flow events. Zoom with the mouse wheel or the +/- buttons, pan by
-dragging or with shift+wheel.
+(file:line, function, total ms, count), and a timeline: the event loop's lane on top (in steps mode
+it holds every task's steps, muted, and the blocks in red: the loop's occupancy), then one lane per
+task, greenlet or thread, grouped by process when the trace has several. Blocked spans are red,
+spawn arrows purple. Hover a span for a summary, click it for its details in a side panel: a block's
+line and stack; a step's task, start, duration and where it suspended ("suspended at app.py:12",
+"finished", "still running at exit") with its other args.
+
+In the page: the wheel or +/- zoom, dragging or shift+wheel pans, 0 fits; the filter box (or "/")
+keeps the lanes whose name, pid or process name contains the text, and "blocked only" the lanes with
+a block (the loop lanes stay). A trace with more than 100,000 steps has the steps of each lane that
+fall in the same small slice of time merged into one bar with a count (the header says how many);
+blocks and arrows are all kept.
 
 The page loads nothing from the network: its script and styles are inlined, so it can be opened
 offline, attached to an issue or kept as a CI artifact.
@@ -158,6 +166,8 @@ offline, attached to an issue or kept as a CI artifact.
 Options:
   -o, --output FILE   where to write the page (default: the trace's name with .html instead of
                       .json, beside the trace)
+  --open              then open the page in the browser (xdg-open, open, or start on Windows);
+                      when that fails corolint says so and still exits 0
   -h, --help          show this help
 
 Exit status: 0 when the page was written, 2 when the trace cannot be read or is not a Chrome trace.

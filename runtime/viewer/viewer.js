@@ -1,11 +1,19 @@
 /*
  * The timeline of the page `corolint view` writes (inlined into viewer.html). It reads the model the
- * CLI put in #corolint-data:
- *   { start, end (µs), lanes: [{name, pid, tid}], spans: [{lane, ts, dur, name, blocked, file, line,
- *     function, stack, samples, unfinished}], flows: [{cat, from: {lane, ts}, to: {lane, ts}}] }
- * and draws one SVG: a time axis, one lane per thread or task, spans as bars (blocked ones red),
- * flow events as arrows. Zoom: wheel or the +/- buttons; pan: drag or shift+wheel; a click on a span
- * shows its stack in the side panel. Plain ES2017, no modules, nothing fetched.
+ * CLI put in #corolint-data (ViewModel in cli/view-command.ts):
+ *   { start, end (µs), lanes: [{name, pid, tid, loop}], processes: [{pid, name}],
+ *     spans: [{lane, ts, dur, name, cat, blocked, file, line, function, stack, samples, unfinished,
+ *              args, count, busy}],
+ *     flows: [{cat, from: {lane, ts}, to: {lane, ts}}] }
+ * and draws one SVG: a time axis, one lane per thread or task (grouped by process when the trace has
+ * several), spans as bars (blocked ones red, the loop lanes' steps muted), flow events as arrows.
+ * Zoom: wheel or the +/- buttons; pan: drag or shift+wheel; a click on a span shows its details in the
+ * side panel; the filter box keeps the lanes whose name (or pid, or process name) contains its text.
+ * Plain ES2017, no modules, nothing fetched.
+ *
+ * Big traces: bars closer than a pixel on a lane are drawn as one (a "group", its opacity the share
+ * of the time its steps ran; a click zooms into it), and only the lanes near the visible part of the
+ * page are drawn, again when the page scrolls.
  *
  * In VS Code's "corolint: Schedule" panel (a webview, where `acquireVsCodeApi` exists), a click on a
  * span or on a row of the top-blockers table also posts {type: "open", file, line} to the extension,
@@ -17,8 +25,10 @@
   var SVG_NS = "http://www.w3.org/2000/svg";
   var AXIS_H = 26;
   var LANE_H = 34;
+  var GROUP_H = 22;
   var BAR_PAD = 6;
   var MIN_BAR_PX = 2;
+  var STEP = "corolint.step";
 
   var model = JSON.parse(document.getElementById("corolint-data").textContent);
   // Defined by VS Code inside a webview only; it may be called once per page.
@@ -27,6 +37,9 @@
   var labels = document.getElementById("lane-labels");
   var details = document.getElementById("details");
   var zoomLevel = document.getElementById("zoom-level");
+  var filterBox = document.getElementById("lane-filter");
+  var blockedOnlyBox = document.getElementById("blocked-only");
+  var laneCount = document.getElementById("lane-count");
 
   var total = Math.max(model.end - model.start, 1);
   /** What is on screen: the time at the left edge (µs) and pixels per µs. */
@@ -35,12 +48,62 @@
   var width = 0;
   var selected = -1;
 
-  // Spans per lane, sorted by start, so that drawing can skip bars hidden under the previous one.
+  // Processes in order, and their names (a trace merged from several processes has one group each).
+  var processes = model.processes || [];
+  if (!processes.length) {
+    var seenPids = {};
+    model.lanes.forEach(function (lane) {
+      if (!seenPids[lane.pid]) processes.push({ pid: lane.pid });
+      seenPids[lane.pid] = true;
+    });
+  }
+  var processNames = {};
+  processes.forEach(function (process) { processNames[process.pid] = process.name || ""; });
+  var grouped = processes.length > 1;
+
+  // Spans per lane, sorted by start, so that drawing can merge bars that fall in the same pixels.
   var byLane = model.lanes.map(function () { return []; });
-  model.spans.forEach(function (span, index) { byLane[span.lane].push(index); });
+  var hasBlocked = model.lanes.map(function () { return false; });
+  model.spans.forEach(function (span, index) {
+    byLane[span.lane].push(index);
+    if (span.blocked) hasBlocked[span.lane] = true;
+  });
   byLane.forEach(function (indexes) {
     indexes.sort(function (a, b) { return model.spans[a].ts - model.spans[b].ts; });
   });
+
+  // Blocked steps are recorded on their task's lane. The loop lane shows them in red too, on top of
+  // its muted steps: the loop lane whose copy of the step starts at the same time, else the process's
+  // only loop lane. loopBlocked[lane]: indexes of such spans, by start.
+  var loopBlocked = model.lanes.map(function () { return []; });
+  var loopStepAt = {};
+  var loopsOfPid = {};
+  model.lanes.forEach(function (lane, index) {
+    if (lane.loop) (loopsOfPid[lane.pid] = loopsOfPid[lane.pid] || []).push(index);
+  });
+  model.spans.forEach(function (span) {
+    if (model.lanes[span.lane].loop && span.cat === STEP && !span.blocked) loopStepAt[model.lanes[span.lane].pid + "\u0000" + span.ts] = span.lane;
+  });
+  model.spans.forEach(function (span, index) {
+    var lane = model.lanes[span.lane];
+    if (!span.blocked || lane.loop) return;
+    var loop = loopStepAt[lane.pid + "\u0000" + span.ts];
+    if (loop === undefined && loopsOfPid[lane.pid] && loopsOfPid[lane.pid].length === 1) loop = loopsOfPid[lane.pid][0];
+    if (loop !== undefined) loopBlocked[loop].push(index);
+  });
+  loopBlocked.forEach(function (indexes) {
+    indexes.sort(function (a, b) { return model.spans[a].ts - model.spans[b].ts; });
+  });
+
+  /**
+   * The rows shown, top to bottom: a header per process (several processes only) and the lanes that
+   * pass the filter. laneTop[lane] is the lane's y in the SVG, or -1 when the filter hides it.
+   */
+  var rows = [];
+  var laneTop = [];
+  var contentHeight = AXIS_H;
+  /** The band of the SVG (y) drawn last, and whether some shown lane was left out of it. */
+  var drawn = { top: 0, bottom: 0, partial: false };
 
   function el(name, attrs, parent) {
     var node = document.createElementNS(SVG_NS, name);
@@ -70,7 +133,46 @@
     return span.file + ":" + (span.line == null ? "?" : span.line) + (span["function"] ? " " + span["function"] : "");
   }
 
+  function isStep(span) { return span.cat === STEP && !span.blocked && !span.count; }
+
+  function argsOf(span) { return span.args || {}; }
+
+  /** The task (or greenlet) a step belongs to. */
+  function taskOf(span) {
+    var args = argsOf(span);
+    return typeof args.task === "string" ? args.task : typeof args.greenlet === "string" ? args.greenlet : span.name;
+  }
+
+  /** Where a step stopped: "suspended at app.py:12", "finished", "still running at exit", or null. */
+  function suspension(span) {
+    var args = argsOf(span);
+    if (span.unfinished || args.unfinished === true) return "still running at exit";
+    if (args.done === true) return "finished";
+    if (typeof args.suspendedAt === "string") return "suspended at " + args.suspendedAt;
+    return null;
+  }
+
+  /** The args a step's details list besides those said otherwise: `greenlet`, anything a tracer adds. */
+  function extraArgs(span) {
+    var args = argsOf(span);
+    return Object.keys(args).filter(function (key) {
+      return !(isStep(span) && (key === "suspendedAt" || key === "done" || key === "unfinished" || (key === "task" && args.task === taskOf(span))));
+    });
+  }
+
+  function argText(value) { return value === null ? "null" : String(value); }
+
   function tooltip(span) {
+    if (span.count) {
+      return [span.count + " steps merged for size, " + ms(span.dur), "busy " + ms(span.busy || 0) + " of it", "from " + ms(span.ts - model.start)].join("\n");
+    }
+    if (isStep(span)) {
+      var stepLines = [taskOf(span) + " step " + ms(span.dur)];
+      var stopped = suspension(span);
+      if (stopped) stepLines.push(stopped);
+      extraArgs(span).forEach(function (key) { stepLines.push(key + ": " + argText(span.args[key])); });
+      return stepLines.join("\n");
+    }
     var lines = [(span.blocked ? "blocked " : span.name + " ") + ms(span.dur) + (span.unfinished ? " (unfinished)" : "")];
     if (span.blocked || span.file) lines.push("at " + where(span));
     if (span.stack && span.stack.length) {
@@ -83,7 +185,55 @@
 
   function x(ts) { return (ts - view.start) * view.scale; }
 
-  function laneY(lane) { return AXIS_H + lane * LANE_H; }
+  /** Does the lane pass the filter box's text (its name, pid or process name, any case)? */
+  function matchesText(lane, text) {
+    if (!text) return true;
+    return lane.name.toLowerCase().indexOf(text) >= 0 ||
+      String(lane.pid).toLowerCase().indexOf(text) >= 0 ||
+      (processNames[lane.pid] || "").toLowerCase().indexOf(text) >= 0;
+  }
+
+  /**
+   * Works out the rows from the filter. A lane is shown when its name, pid or process name contains
+   * the text and, with "blocked only", it has a blocked span. Loop lanes (the occupancy) stay: those
+   * of the processes with a lane shown, or all of them when no other lane is.
+   */
+  function layout() {
+    var text = filterBox.value.trim().toLowerCase();
+    var blockedOnly = blockedOnlyBox.checked;
+    var match = model.lanes.map(function (lane, index) {
+      return matchesText(lane, text) && (!blockedOnly || hasBlocked[index]);
+    });
+    var pidsShown = {};
+    var anyShown = false;
+    model.lanes.forEach(function (lane, index) {
+      if (match[index] && !lane.loop) {
+        pidsShown[lane.pid] = true;
+        anyShown = true;
+      }
+    });
+    rows = [];
+    laneTop = model.lanes.map(function () { return -1; });
+    var y = AXIS_H;
+    var lastPid = null;
+    var shown = 0;
+    model.lanes.forEach(function (lane, index) {
+      var show = match[index] || (lane.loop && (pidsShown[lane.pid] || !anyShown));
+      if (!show) return;
+      if (grouped && lane.pid !== lastPid) {
+        rows.push({ pid: lane.pid, y: y, height: GROUP_H });
+        y += GROUP_H;
+      }
+      lastPid = lane.pid;
+      rows.push({ lane: index, y: y, height: LANE_H });
+      laneTop[index] = y;
+      y += LANE_H;
+      shown++;
+    });
+    contentHeight = Math.max(y, AXIS_H + LANE_H);
+    var all = model.lanes.length;
+    laneCount.textContent = shown === all ? all + " lane" + (all === 1 ? "" : "s") : shown + " of " + all + " lanes";
+  }
 
   /** Ticks at 1, 2 or 5 × 10^n µs, about 110 px apart. */
   function tickStep() {
@@ -98,17 +248,140 @@
     return ((us - model.start) / 1000).toFixed(Math.min(digits, 6)) + " ms";
   }
 
+  /** The SVG's rows the user can see now, from the page's scroll: [top, bottom) in SVG y. */
+  function visibleBand() {
+    var top = -timeline.getBoundingClientRect().top;
+    return { top: top, bottom: top + window.innerHeight };
+  }
+
+  function processLabel(pid) {
+    var name = processNames[pid];
+    return (name ? name + " \u00b7 " : "") + "pid " + pid;
+  }
+
+  /**
+   * One span as one bar, with its tooltip and (when it fits) its label; `onLoop`: a blocked span of a
+   * task drawn again on the loop lane `onLoop` (class `loop-blocked`, not `blocked`: the span is
+   * counted once).
+   */
+  function drawBar(index, parent, onLoop) {
+    var span = model.spans[index];
+    var echo = onLoop !== undefined;
+    var lane = model.lanes[echo ? onLoop : span.lane];
+    var x0 = x(span.ts);
+    var x1 = x(span.ts + span.dur);
+    var left = Math.max(x0, -10);
+    var right = Math.min(x1, width + 10);
+    var w = Math.max(right - left, MIN_BAR_PX);
+    var y = laneTop[echo ? onLoop : span.lane] + BAR_PAD;
+    var h = LANE_H - 2 * BAR_PAD;
+    var tip = (echo ? "(on the lane of " + model.lanes[span.lane].name + ") " : "") + tooltip(span);
+    var rect = el("rect", {
+      x: left, y: y, width: w, height: h, rx: 2,
+      "class": "bar" + (echo ? " loop-blocked" : span.blocked ? " blocked" : lane.loop ? " loop" : "") + (span.count ? " merged" : "") + (index === selected ? " selected" : ""),
+      "data-index": index,
+      tabindex: 0,
+      "aria-label": tip.split("\n")[0] + (span.blocked ? " at " + where(span) : ""),
+    }, parent);
+    if (span.count && span.dur > 0) rect.setAttribute("fill-opacity", String(Math.min(1, Math.max(0.35, (span.busy || 0) / span.dur))));
+    el("title", {}, rect).textContent = tip;
+    var text = (span.blocked ? (span["function"] || "blocked") + (span.file ? " (" + span.file.split(/[\\/]/).pop() + ":" + span.line + ")" : "") : isStep(span) ? taskOf(span) : span.name) + " " + ms(span.dur);
+    var visible = Math.max(Math.min(x1, width) - Math.max(x0, 0), 0);
+    var chars = Math.floor((visible - 8) / 6.5);
+    if (chars >= 4) {
+      var label = el("text", { x: Math.max(x0, 0) + 4, y: y + h / 2 + 4, "class": "bar-label" + (lane.loop && !span.blocked && !echo ? " on-loop" : "") }, parent);
+      label.textContent = text.length > chars ? text.slice(0, chars - 1) + "\u2026" : text;
+    }
+    return rect;
+  }
+
+  /**
+   * Spans of one lane that fall within a pixel of each other, drawn as one bar: its opacity is the
+   * share of its width the spans ran, and a click on it zooms in until they stand apart.
+   */
+  function drawGroup(group, lane, parent) {
+    var w = Math.max(group.right - group.left, MIN_BAR_PX);
+    var density = Math.min(1, Math.max(0.35, group.busy / Math.max(group.to - group.from, 1)));
+    var rect = el("rect", {
+      x: group.left, y: laneTop[lane] + BAR_PAD, width: w, height: LANE_H - 2 * BAR_PAD, rx: 2,
+      "class": "bar group" + (model.lanes[lane].loop ? " loop" : ""),
+      "fill-opacity": density.toFixed(2),
+      "data-from": group.from,
+      "data-to": group.to,
+    }, parent);
+    el("title", {}, rect).textContent = group.steps + " spans in " + ms(group.to - group.from) + ", busy " + ms(group.busy) + " of it: click to zoom in";
+  }
+
+  /** The lane's ordinary (not blocked) spans: alone as bars, within a pixel of each other as groups. */
+  function drawOrdinary(lane, parent) {
+    var group = null;
+    function flush() {
+      if (group === null) return;
+      if (group.spans === 1) drawBar(group.first, parent);
+      else drawGroup(group, lane, parent);
+      group = null;
+    }
+    byLane[lane].forEach(function (index) {
+      var span = model.spans[index];
+      if (span.blocked || index === selected) return;
+      var x0 = x(span.ts);
+      var x1 = x(span.ts + span.dur);
+      if (x1 < 0 || x0 > width) return;
+      var left = Math.max(x0, -10);
+      var right = Math.max(Math.min(x1, width + 10), left + MIN_BAR_PX);
+      if (group !== null && left <= group.right + 1) {
+        group.right = Math.max(group.right, right);
+        group.to = Math.max(group.to, span.ts + span.dur);
+        group.spans += 1;
+        group.steps += span.count || 1;
+        group.busy += span.count ? span.busy || 0 : span.dur;
+        return;
+      }
+      flush();
+      group = { left: left, right: right, from: span.ts, to: span.ts + span.dur, first: index, spans: 1, steps: span.count || 1, busy: span.count ? span.busy || 0 : span.dur };
+    });
+    flush();
+  }
+
+  /**
+   * The lane's blocked spans on top, each its own bar (one drawn per pixel: the rest are under it);
+   * on a loop lane, then the blocked steps of its tasks.
+   */
+  function drawBlocked(lane, parent) {
+    function draw(indexes, onLoop) {
+      var drawnUntil = -Infinity;
+      indexes.forEach(function (index) {
+        var span = model.spans[index];
+        if (!span.blocked || (index === selected && onLoop === undefined)) return;
+        var x0 = x(span.ts);
+        var x1 = x(span.ts + span.dur);
+        if (x1 < 0 || x0 > width) return;
+        if (x1 <= drawnUntil) return;
+        drawBar(index, parent, onLoop);
+        drawnUntil = Math.max(x0, -10) + Math.max(Math.min(x1, width + 10) - Math.max(x0, -10), MIN_BAR_PX);
+      });
+    }
+    draw(byLane[lane]);
+    draw(loopBlocked[lane], lane);
+  }
+
   function render() {
     width = Math.max(timeline.clientWidth, 50);
-    var height = AXIS_H + Math.max(model.lanes.length, 1) * LANE_H;
+    var height = contentHeight;
     timeline.textContent = "";
     var svg = el("svg", { width: width, height: height, id: "timeline-svg", role: "img", "aria-label": "timeline" }, timeline);
     var defs = el("defs", {}, svg);
     var marker = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
     el("path", { d: "M0,0 L10,5 L0,10 z", "class": "flow-head" }, marker);
 
-    model.lanes.forEach(function (_lane, index) {
-      el("rect", { x: 0, y: laneY(index), width: width, height: LANE_H, "class": "lane-bg" + (index % 2 ? " alt" : "") }, svg);
+    var alt = 0;
+    rows.forEach(function (row) {
+      if (row.lane === undefined) {
+        el("rect", { x: 0, y: row.y, width: width, height: row.height, "class": "group-bg" }, svg);
+        alt = 0;
+      } else {
+        el("rect", { x: 0, y: row.y, width: width, height: row.height, "class": "lane-bg" + (alt++ % 2 ? " alt" : "") + (model.lanes[row.lane].loop ? " loop" : "") }, svg);
+      }
     });
 
     // Axis and grid.
@@ -125,51 +398,32 @@
       label.textContent = tickLabel(t, step);
     }
 
-    // Spans: ordinary ones first, blocked ones on top.
-    var bars = el("g", { "class": "bars" }, svg);
-    [false, true].forEach(function (blockedPass) {
-      byLane.forEach(function (indexes, lane) {
-        var drawnUntil = -Infinity;
-        indexes.forEach(function (index) {
-          var span = model.spans[index];
-          if (!!span.blocked !== blockedPass) return;
-          var x0 = x(span.ts);
-          var x1 = x(span.ts + span.dur);
-          if (x1 < 0 || x0 > width) return;
-          // Thousands of spans in one pixel: draw the first, the rest are under it.
-          if (x1 <= drawnUntil && index !== selected) return;
-          var left = Math.max(x0, -10);
-          var right = Math.min(x1, width + 10);
-          var w = Math.max(right - left, MIN_BAR_PX);
-          drawnUntil = left + w;
-          var y = laneY(lane) + BAR_PAD;
-          var h = LANE_H - 2 * BAR_PAD;
-          var rect = el("rect", {
-            x: left, y: y, width: w, height: h, rx: 2,
-            "class": "bar" + (span.blocked ? " blocked" : "") + (index === selected ? " selected" : ""),
-            "data-index": index,
-            tabindex: 0,
-            "aria-label": tooltip(span).split("\n")[0] + (span.blocked ? " at " + where(span) : ""),
-          }, bars);
-          el("title", {}, rect).textContent = tooltip(span);
-          var text = (span.blocked ? (span["function"] || "blocked") + (span.file ? " (" + span.file.split(/[\\/]/).pop() + ":" + span.line + ")" : "") : span.name) + " " + ms(span.dur);
-          var visible = Math.max(Math.min(x1, width) - Math.max(x0, 0), 0);
-          var chars = Math.floor((visible - 8) / 6.5);
-          if (chars >= 4) {
-            var label = el("text", { x: Math.max(x0, 0) + 4, y: y + h / 2 + 4, "class": "bar-label" }, bars);
-            label.textContent = text.length > chars ? text.slice(0, chars - 1) + "\u2026" : text;
-          }
-        });
-      });
+    // Only the lanes within a screen of what is visible: a trace may have hundreds of lanes.
+    var band = visibleBand();
+    drawn = { top: band.top - window.innerHeight, bottom: band.bottom + window.innerHeight, partial: false };
+    var lanesDrawn = [];
+    rows.forEach(function (row) {
+      if (row.lane === undefined) return;
+      if (row.y + row.height < drawn.top || row.y > drawn.bottom) drawn.partial = true;
+      else lanesDrawn.push(row.lane);
     });
 
-    // Flow arrows (a task spawning another), from the "s" event to its "f" event.
+    // Spans: ordinary ones first, blocked ones on top, the selected one above all.
+    var bars = el("g", { "class": "bars" }, svg);
+    lanesDrawn.forEach(function (lane) { drawOrdinary(lane, bars); });
+    lanesDrawn.forEach(function (lane) { drawBlocked(lane, bars); });
+    var chosen = model.spans[selected];
+    if (chosen && laneTop[chosen.lane] >= 0 && x(chosen.ts + chosen.dur) >= 0 && x(chosen.ts) <= width) drawBar(selected, bars);
+
+    // Flow arrows (a task spawning another), from the "s" event to its "f" event, between shown lanes.
     var flows = el("g", { "class": "flows" }, svg);
     model.flows.forEach(function (flow) {
+      if (laneTop[flow.from.lane] < 0 || laneTop[flow.to.lane] < 0) return;
       var fx = x(flow.from.ts), tx2 = x(flow.to.ts);
       if (Math.max(fx, tx2) < 0 || Math.min(fx, tx2) > width) return;
-      var fy = laneY(flow.from.lane) + LANE_H / 2;
-      var ty = laneY(flow.to.lane) + LANE_H / 2;
+      var fy = laneTop[flow.from.lane] + LANE_H / 2;
+      var ty = laneTop[flow.to.lane] + LANE_H / 2;
+      if (Math.max(fy, ty) < drawn.top || Math.min(fy, ty) > drawn.bottom) return;
       var bend = flow.from.lane === flow.to.lane ? -LANE_H : 0;
       var dx = Math.max(Math.abs(tx2 - fx) / 2, 12);
       var path = el("path", {
@@ -189,16 +443,26 @@
   function renderLabels() {
     labels.textContent = "";
     html("div", "axis-spacer", null, labels).style.height = AXIS_H - 1 + "px";
-    var pids = {};
-    model.lanes.forEach(function (lane) { pids[lane.pid] = true; });
-    var manyProcesses = Object.keys(pids).length > 1;
-    model.lanes.forEach(function (lane) {
-      var row = html("div", "lane-label", null, labels);
-      row.style.height = LANE_H + "px";
-      row.title = lane.name + " (pid " + lane.pid + ", tid " + lane.tid + ")";
-      html("span", "name", lane.name, row);
-      if (manyProcesses) html("span", "pid", "pid " + lane.pid, row);
+    rows.forEach(function (row) {
+      if (row.lane === undefined) {
+        var header = html("div", "group-label", processLabel(row.pid), labels);
+        header.style.height = row.height + "px";
+        header.title = processLabel(row.pid);
+        return;
+      }
+      var lane = model.lanes[row.lane];
+      var label = html("div", "lane-label" + (lane.loop ? " loop" : ""), null, labels);
+      label.style.height = LANE_H + "px";
+      label.title = lane.name + (lane.loop ? " (the loop: every task's steps)" : "") + " (pid " + lane.pid + ", tid " + lane.tid + ")";
+      html("span", "name", lane.name, label);
     });
+  }
+
+  /** After the filter changed: new rows, labels and drawing. */
+  function applyFilter() {
+    layout();
+    renderLabels();
+    render();
   }
 
   function clampView() {
@@ -225,11 +489,22 @@
     render();
   }
 
+  /** Shows the time from `from` to `to` (µs) in the middle 80% of the timeline. */
+  function zoomTo(from, to) {
+    view.scale = (width * 0.8) / Math.max(to - from, 1);
+    clampView();
+    view.start = (from + to) / 2 - width / view.scale / 2;
+    clampView();
+    render();
+  }
+
   function panBy(px) {
     view.start += px / view.scale;
     clampView();
     render();
   }
+
+  function meta(text) { return html("p", "meta", text, details); }
 
   function select(index) {
     selected = index;
@@ -237,20 +512,44 @@
     details.textContent = "";
     var span = model.spans[index];
     if (!span) {
-      html("p", "placeholder", "Click a red (blocked) span to see its stack.", details);
+      html("p", "placeholder", "Click a span to see its details: a red (blocked) one for its stack.", details);
       return;
     }
-    var heading = html("h3", span.blocked ? "" : "plain", (span.blocked ? "Blocked " : span.name + " ") + ms(span.dur) + (span.unfinished ? " (unfinished: the program ended during the block)" : ""), details);
+    var lane = model.lanes[span.lane];
+    var heading;
+    if (span.count) {
+      heading = html("h3", "plain", span.count + " steps merged, " + ms(span.dur), details);
+      meta("from " + ms(span.ts - model.start) + " to " + ms(span.ts + span.dur - model.start) + " on " + lane.name);
+      meta("busy " + ms(span.busy || 0) + " of it");
+      html("p", "note", "The trace has too many steps to show one by one: the steps of a lane within the same " +
+        ms(model.merged ? model.merged.bucketUs : 0) + " were merged into one bar to keep the page small.", details);
+    } else if (isStep(span)) {
+      heading = html("h3", "plain", taskOf(span) + " step, " + ms(span.dur), details);
+      var stopped = suspension(span);
+      html("p", "suspended", stopped || "where it suspended was not recorded", details).id = "details-suspended";
+      meta("from " + ms(span.ts - model.start) + " to " + ms(span.ts + span.dur - model.start) + " on " + lane.name + (lane.loop ? " (the loop)" : ""));
+    } else {
+      heading = html("h3", span.blocked ? "" : "plain", (span.blocked ? "Blocked " : span.name + " ") + ms(span.dur) + (span.unfinished ? " (unfinished: the program ended during the block)" : ""), details);
+      if (span.blocked || span.file) html("p", "where", where(span), details);
+      meta("from " + ms(span.ts - model.start) + " to " + ms(span.ts + span.dur - model.start) + " on " + lane.name);
+      if (typeof span.samples === "number") meta(span.samples + " stack sample" + (span.samples === 1 ? "" : "s"));
+    }
     heading.id = "details-title";
-    if (span.blocked || span.file) html("p", "where", where(span), details);
-    html("p", "meta", "from " + ms(span.ts - model.start) + " to " + ms(span.ts + span.dur - model.start) + " on " + model.lanes[span.lane].name, details);
-    if (typeof span.samples === "number") html("p", "meta", span.samples + " stack sample" + (span.samples === 1 ? "" : "s"), details);
+    var keys = span.count ? [] : extraArgs(span);
+    if (keys.length) {
+      var list = html("dl", "args", null, details);
+      list.id = "details-args";
+      keys.forEach(function (key) {
+        html("dt", "", key, list);
+        html("dd", "", argText(span.args[key]), list);
+      });
+    }
     if (span.stack && span.stack.length) {
       html("h4", "", "Stack (innermost first)", details);
-      var list = html("ol", "stack", null, details);
-      span.stack.forEach(function (frame) { html("li", "", frame, list); });
+      var stack = html("ol", "stack", null, details);
+      span.stack.forEach(function (frame) { html("li", "", frame, stack); });
     } else if (span.blocked) {
-      html("p", "meta", "No stack was recorded for this block.", details);
+      meta("No stack was recorded for this block.");
     }
   }
 
@@ -261,16 +560,31 @@
     }
   }
 
-  /** A span chosen by the user: its stack in the side panel, and its line in the editor. */
+  /** A span chosen by the user: its details in the side panel, and its line in the editor. */
   function choose(index) {
     select(index);
     var span = model.spans[index];
     if (span) openSource(span.file, span.line);
   }
 
-  /** Centers a span and selects it (from the top-blockers table). */
+  /** Scrolls the page so that `lane` (shown) is on screen. */
+  function scrollToLane(lane) {
+    var band = visibleBand();
+    var top = laneTop[lane];
+    if (top >= band.top + AXIS_H && top + LANE_H <= band.bottom) return;
+    window.scrollBy(0, top - band.top - window.innerHeight / 2);
+  }
+
+  /** Centers a span and selects it (from the top-blockers table); a lane the filter hides is shown again. */
   function reveal(index) {
     var span = model.spans[index];
+    if (laneTop[span.lane] < 0) {
+      filterBox.value = "";
+      blockedOnlyBox.checked = false;
+      layout();
+      renderLabels();
+    }
+    scrollToLane(span.lane);
     var visible = width / view.scale;
     if (span.dur > visible * 0.8) {
       view.scale = (width * 0.8) / Math.max(span.dur, 1);
@@ -306,7 +620,9 @@
   timeline.addEventListener("click", function (event) {
     if (drag && drag.moved) return;
     var target = event.target;
-    if (target && target.getAttribute && target.getAttribute("data-index") !== null) choose(Number(target.getAttribute("data-index")));
+    if (!target || !target.getAttribute) return;
+    if (target.getAttribute("data-index") !== null) choose(Number(target.getAttribute("data-index")));
+    else if (target.getAttribute("data-from") !== null) zoomTo(Number(target.getAttribute("data-from")), Number(target.getAttribute("data-to")));
   });
   timeline.addEventListener("keydown", function (event) {
     var target = event.target;
@@ -327,9 +643,22 @@
   document.getElementById("zoom-in").addEventListener("click", function () { zoomAt(width / 2, 1.5); });
   document.getElementById("zoom-out").addEventListener("click", function () { zoomAt(width / 2, 1 / 1.5); });
   document.getElementById("zoom-fit").addEventListener("click", function () { fit(); render(); });
+  filterBox.addEventListener("input", applyFilter);
+  filterBox.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    filterBox.value = "";
+    filterBox.blur();
+    applyFilter();
+  });
+  blockedOnlyBox.addEventListener("change", applyFilter);
   document.addEventListener("keydown", function (event) {
     if (event.target && /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName)) return;
-    if (event.key === "+" || event.key === "=") zoomAt(width / 2, 1.5);
+    if (event.key === "/") {
+      event.preventDefault();
+      filterBox.focus();
+      filterBox.select();
+    }
+    else if (event.key === "+" || event.key === "=") zoomAt(width / 2, 1.5);
     else if (event.key === "-" || event.key === "_") zoomAt(width / 2, 1 / 1.5);
     else if (event.key === "0") { fit(); render(); }
     else if (event.key === "ArrowLeft") panBy(-width / 10);
@@ -351,19 +680,33 @@
     });
   });
 
+  // Scrolling the page brings lanes into view that were not drawn: draw again, once per frame.
+  var scrollPending = false;
+  window.addEventListener("scroll", function () {
+    if (!drawn.partial || scrollPending) return;
+    var band = visibleBand();
+    if (band.top >= drawn.top && band.bottom <= drawn.bottom) return;
+    scrollPending = true;
+    requestAnimationFrame(function () {
+      scrollPending = false;
+      render();
+    });
+  }, { passive: true });
+
   var resizeTimer = 0;
   window.addEventListener("resize", function () {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(function () {
       var zoom = view.scale / fitScale;
-      var oldWidth = width;
       width = Math.max(timeline.clientWidth, 50);
       fitScale = width / (total * 1.02);
       view.scale = fitScale * zoom;
-      if (oldWidth !== width) render();
+      // Also when only the height changed: the lanes drawn depend on it.
+      render();
     }, 100);
   });
 
+  layout();
   renderLabels();
   fit();
   render();
