@@ -119,9 +119,10 @@ The trace is a Chrome trace (object form): open it in https://ui.perfetto.dev or
 
 Options:
   --mode MODE         light (default): blocked spans only, cheap enough for real workloads;
-                      steps: also one lane per task (an asyncio task; in Node, the async work a
-                      timer, a server connection or the main module started) with every step
-                      and spawn arrows (Python: 1.7-3x slower on tight await loops)
+                      steps: also one lane per task (an asyncio task, a gevent greenlet, a trio
+                      task; in Node, the async work a timer, a server connection or the main
+                      module started) with every step, where it suspended and spawn arrows
+                      (Python: about 2-3x slower on tight await loops, 1.1-1.4x on I/O)
   --threshold-ms N    report blocks longer than N milliseconds (default: 50)
   -o, --output FILE   where to write the trace (default: corolint-trace.json)
   -h, --help          show this help
