@@ -28,7 +28,7 @@ const NODE_BLOCKING = [
 describe("corolint trace -- node", () => {
   it("passes output and exit code through, writes the trace and names the blocking line", { timeout: 60_000 }, async () => {
     const dir = makeProject({ "app.mjs": NODE_BLOCKING });
-    const { code, stdout, stderr } = await runCli(["trace", "--threshold-ms", "50", "-o", "out.json", "--", "node", "app.mjs"], dir);
+    const { code, stdout, stderr } = await runCli(["trace", "--threshold-ms", "120", "-o", "out.json", "--", "node", "app.mjs"], dir);
     expect(code).toBe(4);
     expect(stdout).toBe("handled\n");
     expect(stderr).toMatch(/^corolint: trace written to out\.json: the event loop was blocked 1 time \(\d+ ms in all\); the longest, \d+ ms, at .*app\.mjs:[1-4] spin\n$/);
@@ -38,7 +38,7 @@ describe("corolint trace -- node", () => {
     expect(blocked).toHaveLength(1);
     expect(blocked[0]!.dur).toBeGreaterThanOrEqual(150_000);
     expect(blocked[0]!.args?.function).toBe("spin");
-    expect(trace.otherData.corolint).toMatchObject({ mode: "light", thresholdMs: 50, blocked: 1 });
+    expect(trace.otherData.corolint).toMatchObject({ mode: "light", thresholdMs: 120, blocked: 1 });
   });
 });
 
@@ -61,7 +61,7 @@ const PYTHON_BLOCKING = [
 describe("corolint trace -- python", () => {
   it("passes output and exit code through and names the line of the blocking call", { timeout: 60_000 }, async () => {
     const dir = makeProject({ "app.py": PYTHON_BLOCKING });
-    const { code, stdout, stderr } = await runCli(["trace", "-o", "py.json", "--", "python3", "app.py"], dir);
+    const { code, stdout, stderr } = await runCli(["trace", "--threshold-ms", "120", "-o", "py.json", "--", "python3", "app.py"], dir);
     expect(code).toBe(3);
     expect(stdout).toBe("handled\n");
     expect(stderr).toMatch(/^corolint: trace written to py\.json: the event loop was blocked 1 time \(\d+ ms in all\); the longest, \d+ ms, at .*app\.py:7 handler\n$/);
@@ -77,7 +77,7 @@ describe("corolint trace --mode steps -- python", () => {
   it("adds a lane per task, with the block on the lane of the task that blocked", { timeout: 60_000 }, async () => {
     const source = PYTHON_BLOCKING.replace("asyncio.run(handler())", 'async def main():\n    await asyncio.create_task(handler(), name="worker")\n\n\nasyncio.run(main())');
     const dir = makeProject({ "app.py": source });
-    const { code, stdout } = await runCli(["trace", "--mode", "steps", "-o", "steps.json", "--", "python3", "app.py"], dir);
+    const { code, stdout } = await runCli(["trace", "--mode", "steps", "--threshold-ms", "120", "-o", "steps.json", "--", "python3", "app.py"], dir);
     expect(code).toBe(3);
     expect(stdout).toBe("handled\n");
     const trace = JSON.parse(readFileSync(join(dir, "steps.json"), "utf8")) as Trace;

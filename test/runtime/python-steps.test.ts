@@ -357,7 +357,7 @@ asyncio.run(main())
 
 /** Runs STUCK traced (steps mode, out.json) and sends SIGTERM once it is blocked. */
 function runWithSignal(python: string, cwd: string, name: string, hook?: StepsHook): Promise<PythonRun> {
-  const tracerArgs = ["--mode", "steps", "-o", "out.json"];
+  const tracerArgs = ["--mode", "steps", "--threshold-ms", "120", "-o", "out.json"];
   return withStepsHook(hook, () => runPython(python, cwd, [name], { traced: true, tracerArgs, signal: "SIGTERM" }));
 }
 
@@ -367,7 +367,7 @@ for (const { label, command } of interpreters) {
   describe(`Python steps mode, ${label}`, () => {
     it.skipIf(command === null)("gives each task a lane, blames the blocked step on its lane and line, links spawns", async () => {
       const { dir, name, line } = script(TWO_TASKS);
-      const result = await run(python, dir, [name, "x"], ["--mode", "steps", "-o", "out.json"]);
+      const result = await run(python, dir, [name, "x"], ["--mode", "steps", "--threshold-ms", "120", "-o", "out.json"]);
       expect(result).toMatchObject({ code: 0, stdout: "argv ['x']\n", stderr: "" });
       const { corolint } = expectTwoTasksTrace(dir, name, line);
       // 3.12+: sys.monitoring, under tool id 4 (free here); before: the coroutine wrapper.
@@ -382,7 +382,7 @@ for (const { label, command } of interpreters) {
 
     it.skipIf(!monitoringByDefault)("3.12+: COROLINT_TRACE_STEPS_HOOK=wrapper still gives the same trace, with the wrapper", async () => {
       const { dir, name, line } = script(TWO_TASKS);
-      const result = await run(python, dir, [name, "x"], ["--mode", "steps", "-o", "out.json"], "wrapper");
+      const result = await run(python, dir, [name, "x"], ["--mode", "steps", "--threshold-ms", "120", "-o", "out.json"], "wrapper");
       expect(result).toMatchObject({ code: 0, stdout: "argv ['x']\n", stderr: "" });
       const { corolint } = expectTwoTasksTrace(dir, name, line);
       expect(corolint).toMatchObject({ stepsHook: "wrapper", stepsHookNote: "COROLINT_TRACE_STEPS_HOOK=wrapper" });
@@ -399,7 +399,7 @@ for (const { label, command } of interpreters) {
       expect(untraced.stdout).toContain("('spin', 3)");
       expect(untraced.stdout).toContain("tool app-debugger\n");
 
-      const traced = await run(python, dir, [name], ["--mode", "steps", "-o", "out.json"]);
+      const traced = await run(python, dir, [name], ["--mode", "steps", "--threshold-ms", "120", "-o", "out.json"]);
       expect(traced).toEqual(untraced);
       const { corolint, laneName, blocked } = readTrace(join(dir, "out.json"));
       expect(corolint).toMatchObject({ stepsHook: "sys.monitoring", stepsToolId: 4 });
@@ -425,7 +425,7 @@ for (const { label, command } of interpreters) {
       const { dir, name } = script(TOOL_IDS_TAKEN);
       const untraced = await run(python, dir, [name], null);
       expect(untraced).toMatchObject({ code: 0, stdout: "tools app-three app-four\nspun\n", stderr: "" });
-      const traced = await run(python, dir, [name], ["--mode", "steps", "-o", "out.json"]);
+      const traced = await run(python, dir, [name], ["--mode", "steps", "--threshold-ms", "120", "-o", "out.json"]);
       expect(traced).toEqual(untraced);
       const { corolint, laneName } = readTrace(join(dir, "out.json"));
       expect(corolint.stepsHook).toBe("wrapper");
@@ -501,7 +501,7 @@ describe("Python steps mode, uvloop", () => {
       "uvloop.install()\nasyncio.run(main())",
     );
     const { dir, name, line } = script(source);
-    const result = await run(DEBIAN_PYTHON, dir, [name, "x"], ["--mode", "steps", "-o", "out.json"]);
+    const result = await run(DEBIAN_PYTHON, dir, [name, "x"], ["--mode", "steps", "--threshold-ms", "120", "-o", "out.json"]);
     expect(result).toMatchObject({ code: 0, stdout: "argv ['x']\n", stderr: "" });
     expectTwoTasksTrace(dir, name, line);
   });
