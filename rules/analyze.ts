@@ -68,13 +68,16 @@ function runRule(rule: Rule, severity: Severity, model: PythonModel, request: An
     model,
     options,
     path: request.path,
+    absolutePath: request.absolutePath,
+    workspace: request.workspace,
+    workspaceRoots: request.workspaceRoots,
     report(report: Report) {
       findings.push({
         rule: rule.id,
         severity,
         message: report.message,
         range: rangeOf(report.node, report.end),
-        related: report.related?.map((r) => ({ message: r.message, range: rangeOf(r.node) })),
+        related: report.related?.map((r) => ("node" in r ? { message: r.message, range: rangeOf(r.node) } : r)),
         ...(report.fixes && report.fixes.length > 0 ? { fixes: report.fixes } : {}),
       });
     },
@@ -119,10 +122,17 @@ function analyzeTypeScriptSource(request: AnalyzeRequest, options: AnalysisOptio
  * Runs the selected rules over a model, and reports the first syntax error when the model covers
  * the whole tree. The findings are raw: not yet filtered by suppressions, deduplicated or sorted.
  */
-export function runRules(model: PythonModel, request: AnalyzeRequest, options: AnalysisOptions): AnalysisResult {
+export function runRules(
+  model: PythonModel,
+  request: AnalyzeRequest,
+  options: AnalysisOptions,
+  /** Which rules (and whether `syntax-error`) to run, by id, within the request's selection. */
+  include: (id: string) => boolean = () => true,
+): AnalysisResult {
   const findings: Finding[] = [];
   const ruleErrors: AnalysisResult["ruleErrors"] = [];
   for (const rule of rules) {
+    if (!include(rule.id)) continue;
     const severity = rule.languages.includes("python") ? effectiveSeverity(rule.id, rule.defaultSeverity, request.rules) : null;
     if (severity === null) continue;
     try {
@@ -131,7 +141,7 @@ export function runRules(model: PythonModel, request: AnalyzeRequest, options: A
       ruleErrors.push({ rule: rule.id, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     }
   }
-  const syntaxSeverity = effectiveSeverity(SYNTAX_ERROR, "error", request.rules);
+  const syntaxSeverity = include(SYNTAX_ERROR) ? effectiveSeverity(SYNTAX_ERROR, "error", request.rules) : null;
   const broken = syntaxSeverity ? model.firstSyntaxError() : null;
   if (broken && syntaxSeverity) {
     const what = broken.isMissing ? `missing \`${broken.type}\`` : "invalid syntax";

@@ -41,6 +41,7 @@ const KNOWN_KEYS = [
   "extra-blocking-calls",
   "extra-async-decorators",
   "monkey-patch-in-tests",
+  "transitive-max-depth",
   "exclude",
 ] as const;
 
@@ -165,6 +166,12 @@ function readTable(table: Record<string, unknown>, where: Where, isJson: boolean
       case "monkey-patch-in-tests":
         if (typeof value !== "boolean") throw where.error(key, `expected true or false, got ${describe(value)}`);
         config.options.monkeyPatchInTests = value;
+        break;
+      case "transitive-max-depth":
+        if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+          throw where.error(key, `expected a whole number of at least 1, got ${describe(value)}`);
+        }
+        config.options.transitiveMaxDepth = value;
         break;
       case "exclude":
         config.exclude = readStrings(value, key, where, "glob patterns").map((pattern, index) => {

@@ -1,5 +1,6 @@
 import type { Tree } from "web-tree-sitter";
-import { finishFindings, resolveOptions, runRules } from "./analyze";
+import { effectiveSeverity, finishFindings, resolveOptions, runRules } from "./analyze";
+import { blockingCallTransitive } from "./catalogue/blocking-call-transitive";
 import { IncrementalParser, type TextChange } from "./incremental";
 import { interfaceText, moduleParts, type ModulePart } from "./python/parts";
 import { PythonModel, type BuildPlan, type ModuleFacts } from "./python/semantic";
@@ -14,6 +15,10 @@ import type { AnalysisOptions, AnalysisResult, AnalyzeRequest, Finding, Position
  * edit added or removed. Anything else (a changed signature, a new import, a syntax error, new
  * settings) re-analyses the whole file. The result always equals `analyzeSource` on the same text;
  * a test checks this over random edits.
+ *
+ * `blocking-call-transitive` is the exception: its findings depend on every function of the file
+ * (and, through the workspace index, on other files), so they are never kept per part: it runs on a
+ * model of the whole file at every edit, which also gives the index this text's summary.
  */
 export class IncrementalAnalyzer {
   private readonly parser = new IncrementalParser();
@@ -53,7 +58,7 @@ export class IncrementalAnalyzer {
     // A failing rule makes the next edit start over.
     if (ruleErrors.length > 0) return result;
     const parts = moduleParts(model.root);
-    const byPart = findingsByPart(findings, parts);
+    const byPart = findingsByPart(findings.filter((finding) => finding.rule !== TRANSITIVE), parts);
     if (!byPart) return result;
     const stored = parts.map((part, index) =>
       storedPart(part, model.factsWithin(part.startIndex, part.endIndex), byPart[index], interfaceText(part, request.source)),
@@ -123,7 +128,7 @@ export class IncrementalAnalyzer {
         external: mergeFacts(kept.filter(Boolean).map((part) => part.facts)),
       };
       const model = new PythonModel(tree, source, options.extraAsyncDecorators, plan);
-      const { findings, ruleErrors } = runRules(model, request, options);
+      const { findings, ruleErrors } = runRules(model, request, options, (id) => id !== TRANSITIVE);
       if (ruleErrors.length > 0) return null;
       // The model also covers unedited parts that are not definitions; their findings are kept above.
       const first = edited[0].startRow;
@@ -138,12 +143,30 @@ export class IncrementalAnalyzer {
         stored.push(storedPart(part, facts, byPart[index], editedInterfaces[index]));
       }
     }
+    const transitive = this.transitiveFindings(tree, request, options);
+    if (transitive === null) return null;
     const allParts = [...kept.slice(0, before), ...stored, ...kept.slice(parts.length - after)];
     this.state = { key: previous.key, parts: allParts };
-    const all = allParts.flatMap((part) => part.findings);
+    const all = [...allParts.flatMap((part) => part.findings), ...transitive];
     return { findings: finishFindings(all, tree.rootNode, source), ruleErrors: [] };
   }
+
+  /**
+   * `blocking-call-transitive`'s raw findings on a model of the whole file; null when it failed (the
+   * whole-file analysis then reports why). Without a workspace index and without async code there
+   * is nothing to report nor to index, and no model is built.
+   */
+  private transitiveFindings(tree: Tree, request: AnalyzeRequest, options: AnalysisOptions): Finding[] | null {
+    const rule = blockingCallTransitive;
+    if (effectiveSeverity(rule.id, rule.defaultSeverity, request.rules) === null) return [];
+    if (!request.workspace && !rule.mightApply(request.source, options, request.path)) return [];
+    const model = new PythonModel(tree, request.source, options.extraAsyncDecorators);
+    const { findings, ruleErrors } = runRules(model, request, options, (id) => id === TRANSITIVE);
+    return ruleErrors.length > 0 ? null : findings;
+  }
 }
+
+const TRANSITIVE = blockingCallTransitive.id;
 
 /** What the analyzer keeps of one part between edits. */
 interface StoredPart {

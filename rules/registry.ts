@@ -1,5 +1,6 @@
 import type { Rule } from "./rule";
 import { blockingCall } from "./catalogue/blocking-call";
+import { blockingCallTransitive } from "./catalogue/blocking-call-transitive";
 import { danglingTask } from "./catalogue/dangling-task";
 import { lateMonkeyPatch } from "./catalogue/late-monkey-patch";
 import { monkeyPatch } from "./catalogue/monkey-patch";
@@ -9,6 +10,7 @@ import { unawaitedCoroutine } from "./catalogue/unawaited-coroutine";
 /** The rule catalogue, sorted by id. A test fails on a duplicate id or a rule file left out of this list. */
 export const rules: readonly Rule[] = [
   blockingCall,
+  blockingCallTransitive,
   danglingTask,
   lateMonkeyPatch,
   monkeyPatch,

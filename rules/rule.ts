@@ -3,6 +3,13 @@ import type { AnalysisOptions, Fix, Language, RelatedInformation, RuleDocs, Rule
 import type { PythonModel } from "./python/semantic";
 import type { ts as TS } from "ts-morph";
 import type { TypeScriptModel } from "./typescript/model";
+import type { WorkspaceIndex } from "./workspace/summary";
+
+/**
+ * A related location given by range, possibly in another file (`file`: absolute, or relative to the
+ * project root; absent for the analysed file), for places no node of this file can point at.
+ */
+export type RelatedLocation = RelatedInformation;
 
 /** What a rule may report: the node it points at (through `end` when given), the message, related places. */
 export interface Report {
@@ -10,7 +17,7 @@ export interface Report {
   /** Extends the range to the end of this node (for `while ... :` headers). */
   end?: Node;
   message: string;
-  related?: { node: Node; message: string }[];
+  related?: ({ node: Node; message: string } | RelatedLocation)[];
   /** Ways to fix the finding, the preferred (safe) one first. */
   fixes?: Fix[];
 }
@@ -21,6 +28,12 @@ export interface PythonRuleContext {
   options: AnalysisOptions;
   /** Path relative to the project root with `/` separators. */
   path: string;
+  /** The file's absolute path, when it has one (the workspace index files summaries under it). */
+  absolutePath?: string;
+  /** The workspace index (`AnalyzeRequest.workspace`), for rules that follow calls into other files. */
+  workspace?: WorkspaceIndex;
+  /** `AnalyzeRequest.workspaceRoots`. */
+  workspaceRoots?: readonly string[];
   report(report: Report): void;
 }
 
@@ -29,7 +42,7 @@ export interface TypeScriptReport {
   node: TS.Node;
   end?: TS.Node;
   message: string;
-  related?: { node: TS.Node; message: string }[];
+  related?: ({ node: TS.Node; message: string } | RelatedLocation)[];
   fixes?: Fix[];
 }
 
@@ -39,6 +52,12 @@ export interface TypeScriptRuleContext {
   options: AnalysisOptions;
   /** Path relative to the project root with `/` separators. */
   path: string;
+  /** The file's absolute path, when it has one (the workspace index files summaries under it). */
+  absolutePath?: string;
+  /** The workspace index (`AnalyzeRequest.workspace`), for rules that follow calls into other files. */
+  workspace?: WorkspaceIndex;
+  /** `AnalyzeRequest.workspaceRoots`. */
+  workspaceRoots?: readonly string[];
   report(report: TypeScriptReport): void;
 }
 

@@ -1,7 +1,9 @@
 /**
  * The shared vocabulary of the analysis core: findings, rules and options.
- * Everything here is plain data so the CLI, the language server and worker threads can pass it around.
+ * Everything here is plain data so the CLI, the language server and worker threads can pass it around
+ * (but `AnalyzeRequest.workspace`, an index each thread keeps).
  */
+import type { WorkspaceIndex } from "./workspace/summary";
 
 /** How serious a finding is. `error` findings make `corolint check` exit 1. */
 export type Severity = "error" | "warning" | "info";
@@ -89,6 +91,11 @@ export interface AnalysisOptions {
   extraAsyncDecorators: string[];
   /** Report `monkey-patch` in test files too. */
   monkeyPatchInTests: boolean;
+  /**
+   * `blocking-call-transitive` follows chains through at most this many sync functions of the
+   * workspace (1: only helpers that block directly); absent: no limit (cycles still end).
+   */
+  transitiveMaxDepth?: number;
 }
 
 /** Options as a user writes them: anything missing takes its default. */
@@ -122,6 +129,17 @@ export interface AnalyzeRequest {
    * their tsconfig.json and the modules they import (for type-aware rules).
    */
   absolutePath?: string;
+  /**
+   * The workspace index `blocking-call-transitive` follows calls into other files with (see
+   * rules/workspace/summary.ts). `analyzeSource` updates it with this text's summary first. Absent:
+   * the rule follows calls inside this file only.
+   */
+  workspace?: WorkspaceIndex;
+  /**
+   * Folders Python module names are taken from besides the packages (`__init__.py`), for the
+   * workspace index. Absent: the project root (`absolutePath` without `path`).
+   */
+  workspaceRoots?: string[];
 }
 
 /** What the core says about one file. */

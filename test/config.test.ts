@@ -13,6 +13,7 @@ ignore = ["monkey-patch"]
 extra-blocking-calls = ["mylib.fetch_sync", "legacy.db.query"]
 extra-async-decorators = ["myframework.coroutine"]
 monkey-patch-in-tests = true
+transitive-max-depth = 3
 exclude = ["tests/fixtures/**", "*_pb2.py"]
 
 [tool.corolint.severity]
@@ -32,6 +33,7 @@ const FULL_CONFIG = {
     extraBlockingCalls: ["mylib.fetch_sync", "legacy.db.query"],
     extraAsyncDecorators: ["myframework.coroutine"],
     monkeyPatchInTests: true,
+    transitiveMaxDepth: 3,
   },
   exclude: ["tests/fixtures/**", "*_pb2.py"],
 };
@@ -78,6 +80,7 @@ describe("parseConfigText: corolint.json and other files", () => {
       "extra-blocking-calls": FULL_CONFIG.options.extraBlockingCalls,
       "extra-async-decorators": FULL_CONFIG.options.extraAsyncDecorators,
       "monkey-patch-in-tests": true,
+      "transitive-max-depth": 3,
       exclude: FULL_CONFIG.exclude,
     });
     expect(parseConfigText(json, "corolint.json")).toEqual(FULL_CONFIG);
@@ -85,6 +88,7 @@ describe("parseConfigText: corolint.json and other files", () => {
 
   it("reads any other *.toml file whole, like ruff.toml", () => {
     expect(parseConfigText('ignore = ["dangling-task"]\n', "corolint.toml")).toEqual({ rules: { ignore: ["dangling-task"] }, options: {}, exclude: [] });
+    expect(parseConfigText("transitive-max-depth = 2\n", "corolint.toml")?.options).toEqual({ transitiveMaxDepth: 2 });
   });
 
   it("refuses file types it does not know", () => {
@@ -94,7 +98,7 @@ describe("parseConfigText: corolint.json and other files", () => {
 
 describe("parseConfigText: errors name the file and the key", () => {
   const tomlCases: [string, string][] = [
-    ['frobnicate = 1', "pyproject.toml: [tool.corolint] frobnicate: unknown key (known keys: select, ignore, severity, extra-blocking-calls, extra-async-decorators, monkey-patch-in-tests, exclude)"],
+    ['frobnicate = 1', "pyproject.toml: [tool.corolint] frobnicate: unknown key (known keys: select, ignore, severity, extra-blocking-calls, extra-async-decorators, monkey-patch-in-tests, transitive-max-depth, exclude)"],
     ['select = "blocking-call"', 'pyproject.toml: [tool.corolint] select: expected an array of rule ids, got "blocking-call"'],
     ['select = ["blocking-call", 3]', "pyproject.toml: [tool.corolint] select[1]: expected a string, got number 3"],
     ['select = ["nope"]', 'pyproject.toml: [tool.corolint] select: unknown rule id "nope"'],
@@ -107,6 +111,9 @@ describe("parseConfigText: errors name the file and the key", () => {
     ['extra-blocking-calls = ["my lib.fetch"]', 'pyproject.toml: [tool.corolint] extra-blocking-calls[0]: "my lib.fetch" is not a qualified name like "mylib.fetch_sync"'],
     ['extra-async-decorators = ["ok.name", "bad..name"]', 'pyproject.toml: [tool.corolint] extra-async-decorators[1]: "bad..name" is not a qualified name like "mylib.fetch_sync"'],
     ['monkey-patch-in-tests = "yes"', 'pyproject.toml: [tool.corolint] monkey-patch-in-tests: expected true or false, got "yes"'],
+    ['transitive-max-depth = 0', "pyproject.toml: [tool.corolint] transitive-max-depth: expected a whole number of at least 1, got number 0"],
+    ['transitive-max-depth = 2.5', "pyproject.toml: [tool.corolint] transitive-max-depth: expected a whole number of at least 1, got number 2.5"],
+    ['transitive-max-depth = "3"', 'pyproject.toml: [tool.corolint] transitive-max-depth: expected a whole number of at least 1, got "3"'],
     ['exclude = "tests"', 'pyproject.toml: [tool.corolint] exclude: expected an array of glob patterns, got "tests"'],
     ['exclude = ["ok/**", " "]', "pyproject.toml: [tool.corolint] exclude[1]: empty glob pattern"],
   ];
@@ -126,6 +133,7 @@ describe("parseConfigText: errors name the file and the key", () => {
     [{ severity: { "blocking-cal": "error" } }, 'corolint.json: severity.blocking-cal: unknown rule id "blocking-cal"'],
     [{ severity: { "blocking-call": "loud" } }, 'corolint.json: severity.blocking-call: invalid severity "loud"'],
     [{ "monkey-patch-in-tests": 1 }, "corolint.json: monkey-patch-in-tests: expected true or false, got number 1"],
+    [{ "transitive-max-depth": -1 }, "corolint.json: transitive-max-depth: expected a whole number of at least 1, got number -1"],
     [{ "extra-async-decorators": [null] }, "corolint.json: extra-async-decorators[0]: expected a string, got null"],
     [{ exclude: [{}] }, "corolint.json: exclude[0]: expected a string, got a table"],
     [["select"], "corolint.json: expected a JSON object at the top level"],

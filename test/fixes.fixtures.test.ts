@@ -48,7 +48,7 @@ describe("fix fixtures", () => {
       const language = languageForPath(name.replace(".before", ""))!;
       byRule.set(rule, (byRule.get(rule) ?? new Set()).add(language));
     }
-    expect([...byRule.keys()].sort()).toEqual(["blocking-call", "dangling-task", "late-monkey-patch", "non-yielding-loop", "unawaited-coroutine"]);
+    expect([...byRule.keys()].sort()).toEqual(["blocking-call", "blocking-call-transitive", "dangling-task", "late-monkey-patch", "non-yielding-loop", "unawaited-coroutine"]);
     for (const rule of ["blocking-call", "non-yielding-loop", "unawaited-coroutine"]) {
       expect([...byRule.get(rule)!].sort(), rule).toEqual(["python", "typescript"]);
     }

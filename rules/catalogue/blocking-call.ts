@@ -223,7 +223,7 @@ const threadBound = new Set(["sqlite3.connect", "threading.Condition.wait"]);
  * thread (thread-local state, thread-affine objects), cancelling the `await` does not stop it, and an
  * object it returns (a file, a response) may still block when used.
  */
-function toThreadFix(model: PythonModel, site: Site, framework: Framework, name: string): Fix[] {
+export function toThreadFix(model: PythonModel, site: Site, framework: Framework, name: string): Fix[] {
   if (!canAwaitAt(site) || threadBound.has(name)) return [];
   const call = site.node;
   const parent = call.parent;
@@ -401,7 +401,7 @@ function fsPromiseFix(model: TypeScriptModel, site: TsSite<TS.CallExpression>, q
 }
 
 /** `xhr.open(method, url, false)` on an `XMLHttpRequest`: a synchronous request. */
-function isSyncXhrOpen(model: TypeScriptModel, call: TS.CallExpression): boolean {
+export function isSyncXhrOpen(model: TypeScriptModel, call: TS.CallExpression): boolean {
   const callee = call.expression;
   if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== "open") return false;
   if (call.arguments.length < 3 || call.arguments[2].kind !== ts.SyntaxKind.FalseKeyword) return false;

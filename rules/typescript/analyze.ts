@@ -50,13 +50,16 @@ export function analyzeTypeScript(
         model,
         options,
         path: request.path,
+        absolutePath: request.absolutePath,
+        workspace: request.workspace,
+        workspaceRoots: request.workspaceRoots,
         report(report: TypeScriptReport) {
           findings.push({
             rule: rule.id,
             severity,
             message: report.message,
             range: tsRange(sourceFile, report.node, report.end),
-            related: report.related?.map((r) => ({ message: r.message, range: tsRange(sourceFile, r.node) })),
+            related: report.related?.map((r) => ("node" in r ? { message: r.message, range: tsRange(sourceFile, r.node) } : r)),
             ...(report.fixes && report.fixes.length > 0 ? { fixes: report.fixes } : {}),
           });
         },

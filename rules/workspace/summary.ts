@@ -15,14 +15,24 @@
  * - `rules/workspace/summarize-file.ts`: `summarizeFile(request: AnalyzeRequest, parser?, typescript?):
  *   FileSummary | null` — parses one file (Python or TS/JS, by its path) and summarizes it; null for
  *   other files. The CLI and the server index files that are not open with it.
- * - `rules/python/summarize.ts`: `summarizePython(model: PythonModel, file: string, options: AnalysisOptions): FileSummary`.
+ * - `rules/python/summarize.ts`: `summarizePython(model: PythonModel, file: string, options: AnalysisOptions, moduleKeys?: string[]): FileSummary`
+ *   (`moduleKeys` defaults to `pythonModuleKeys(file, [])`; relative imports resolve against the first).
  * - `rules/typescript/summarize.ts`: `summarizeTypeScript(model: TypeScriptModel, file: string, options: AnalysisOptions): FileSummary`.
  * - `rules/workspace/module-keys.ts`: `pythonModuleKeys(file: string, workspaceRoots: string[]): string[]`
- *   and `typescriptModuleKeys(file: string): string[]`.
+ *   and `typescriptModuleKeys(file: string): string[]`; also `summaryFileOf(path, absolutePath)`, the
+ *   `file` a request's summary is filed under (the absolute path with `/`, else the relative path):
+ *   the rule and `summarizeFile` both use it, so a server or CLI that keys files otherwise must
+ *   convert.
  * - `AnalyzeRequest.workspace?: WorkspaceIndex` (rules/types.ts): when given, `analyzeSource` runs
  *   `blocking-call-transitive` against it (after updating it with the analysed text's summary);
  *   without it the rule follows calls inside the one file only.
- * - `AnalysisOptions.transitiveMaxDepth?: number` (config `transitive-max-depth`, default unlimited).
+ * - `AnalyzeRequest.workspaceRoots?: string[]`: the folders Python module names are also taken from
+ *   (besides the `__init__.py` packages); absent, the project root (`absolutePath` minus `path`).
+ * - `AnalysisOptions.transitiveMaxDepth?: number` (config `transitive-max-depth`, default unlimited):
+ *   the most sync functions a chain may go through (1: only a helper that blocks directly).
+ *
+ * Related locations of cross-file hops carry `file` relative to the project root when the file lies
+ * under it, else absolute; the server and the CLI resolve it against their root either way.
  */
 import type { Language, Range } from "../types";
 
@@ -116,6 +126,9 @@ export interface WorkspaceIndex {
    * The first hop is the call itself.
    */
   chainFrom(file: string, call: OutgoingCall, maxDepth?: number): ChainHop[] | undefined;
-  /** The files whose findings may change when `file`'s summary changes (callers, transitively). */
+  /**
+   * The files whose findings may change when `file`'s summary changes (callers, transitively; not
+   * `file` itself). Also answers for a file just removed (from the keys it had).
+   */
   dependentsOf(file: string): Set<string>;
 }

@@ -1,0 +1,217 @@
+import type { ts as TS } from "ts-morph";
+import type { RelatedLocation, Rule } from "../rule";
+import type { Framework } from "../python/semantic";
+import { mayHaveAsyncContext } from "../python/triggers";
+import { callTargetsOf, summarizePython } from "../python/summarize";
+import { tsRange } from "../typescript/analyze";
+import { summarizeTypeScript } from "../typescript/summarize";
+import type { Range } from "../types";
+import { createWorkspaceIndex } from "../workspace/index";
+import { projectRootOf, pythonModuleKeys, summaryFileOf, workspaceRootsOf } from "../workspace/module-keys";
+import type { ChainHop, WorkspaceIndex } from "../workspace/summary";
+import { blockingCallAt, toThreadFix } from "./blocking-call";
+
+/** Longer chains name their first and last calls and how many lie between. */
+const maxNamedHops = 4;
+
+const threadRunner: Record<Framework, string> = {
+  asyncio: "asyncio.to_thread",
+  trio: "trio.to_thread.run_sync",
+  anyio: "anyio.to_thread.run_sync",
+};
+
+/** How the analysed file and the files of a chain are named in findings. */
+interface Naming {
+  /** The analysed file's summary key, its path relative to the project root, and the root. */
+  file: string;
+  path: string;
+  root: string | null;
+}
+
+/**
+ * A file of the chain as findings name it: the analysed file by its `path`, others relative to the
+ * project root when they lie under it (like `path`), else by their absolute path. The server and
+ * the CLI resolve related files against the project root, which leaves absolute paths as they are.
+ */
+function displayFile(hopFile: string, naming: Naming): string {
+  if (hopFile === naming.file) return naming.path;
+  const { root } = naming;
+  return root !== null && hopFile.startsWith(`${root}/`) ? hopFile.slice(root.length + 1) : hopFile;
+}
+
+/**
+ * "`load_user()` blocks the event loop in coroutine `handler`: it calls `fetch_row()`, which calls
+ * `requests.get()` (app/db.py:12, 2 calls down)" — the chain from the call to the blocking call at
+ * its end, where that is, and how deep.
+ */
+function chainMessage(chain: ChainHop[], where: string, naming: Naming): string {
+  const calls = chain.slice(1).map((hop) => `\`${hop.callee}()\``);
+  const shown = calls.length <= maxNamedHops ? calls : [calls[0], `… (${calls.length - 2} more)`, calls[calls.length - 1]];
+  const path = shown.map((call, index) => (index === 0 ? `it calls ${call}` : `which calls ${call}`)).join(", ");
+  const last = chain[chain.length - 1];
+  const place = `${displayFile(last.file, naming)}:${last.range.start.line + 1}`;
+  const depth = calls.length > 1 ? `, ${calls.length} calls down` : "";
+  return `\`${chain[0].callee}()\` blocks the event loop${where}: ${path} (${place}${depth})`;
+}
+
+/**
+ * One related location per hop after the call itself (that one is the finding's own range), in
+ * order: the editor jumps along the chain. `file` is set for hops in other files only.
+ */
+function hopLocations(chain: ChainHop[], naming: Naming): RelatedLocation[] {
+  return chain.slice(1).map((hop) => {
+    const message = hop.blocking
+      ? `\`${hop.caller}\` calls \`${hop.callee}()\`, which blocks`
+      : `\`${hop.caller}\` calls \`${hop.callee}()\``;
+    const location: RelatedLocation = { message, range: hop.range };
+    if (hop.file !== naming.file) location.file = displayFile(hop.file, naming);
+    return location;
+  });
+}
+
+function rangeKey(range: Range): string {
+  return `${range.start.line}:${range.start.column}:${range.end.line}:${range.end.column}`;
+}
+
+export const blockingCallTransitive: Rule = {
+  id: "blocking-call-transitive",
+  summary: "A call in async code to a sync function of the workspace that, through other sync functions, reaches a blocking call.",
+  languages: ["python", "typescript"],
+  defaultSeverity: "warning",
+  equivalents: {},
+  docs: {
+    what:
+      "Reports a call, inside a coroutine or async function, to a sync function of your code that makes a blocking call " +
+      "(one `blocking-call` knows) — directly, or through other sync functions, in the same file or in other modules of " +
+      "the workspace. The message names the blocking call at the end of the chain and where it is; the related " +
+      "locations list every call along the way, so the editor can jump from hop to hop. Calls are followed to " +
+      "module-level functions (of the file, or imported — relative imports, aliases, re-exports through `__init__.py` " +
+      "or `export ... from`, `*` included), to methods called on `self`/`this` in their class, and to static and class " +
+      "methods; calls on other receivers (`obj.helper()`) are not guessed, and nested functions and lambdas are not " +
+      "followed. A function handed to a thread (`asyncio.to_thread(load_user, id)`, `loop.run_in_executor`, " +
+      "`trio.to_thread.run_sync`, `anyio.to_thread.run_sync`, an executor's `submit`, `threading.Thread(target=...)`) " +
+      "is not called on the loop and breaks the chain. A call that is itself blocking is `blocking-call`'s finding, and " +
+      "a call to an async function is not followed. Calls inside a called generator count, as its body runs while the " +
+      "caller consumes it. `transitive-max-depth` limits how many sync functions a chain may go through (1: only " +
+      "helpers that block themselves; default: no limit); cycles end. The CLI indexes the project once per run; the editor updates the index " +
+      "as files change, and re-checks the open files that call an edited helper.",
+    why:
+      "A blocking call hidden one or two helpers down holds the event loop exactly like one written in the coroutine: " +
+      "every other task waits for it. It is the usual way real hangs ship — `async def handler(): return load_user(id)` " +
+      "looks harmless, and `load_user` in another module calls `requests.get` — and no linter that reads one function " +
+      "at a time sees it.",
+    example: [
+      "import requests",
+      "",
+      "def fetch_row(user_id):",
+      '    return requests.get(f"https://db.internal/users/{user_id}").json()',
+      "",
+      "def load_user(user_id):",
+      "    return fetch_row(user_id)",
+      "",
+      "async def handler(user_id):",
+      "    return load_user(user_id)",
+    ].join("\n"),
+    fixSafety:
+      "Python: an unsafe fix, \"Run in a thread\", moves the call to a worker thread: `load_user(user_id)` becomes " +
+      "`await asyncio.to_thread(load_user, user_id)` (`await trio.to_thread.run_sync(...)` / " +
+      "`await anyio.to_thread.run_sync(...)` in trio or anyio modules, keyword arguments through `functools.partial`), " +
+      "offered where `blocking-call` offers the same rewrite. It is unsafe for the same reasons: the helpers now run on " +
+      "another thread (thread-local state, objects tied to a thread, code that expects the event loop's thread), and " +
+      "cancelling the `await` does not stop them. TypeScript and JavaScript have no fix: making the chain async is a " +
+      "rewrite of every function on it.",
+    useInstead: [
+      "import asyncio",
+      "import requests",
+      "",
+      "def fetch_row(user_id):",
+      '    return requests.get(f"https://db.internal/users/{user_id}").json()',
+      "",
+      "def load_user(user_id):",
+      "    return fetch_row(user_id)",
+      "",
+      "async def handler(user_id):",
+      "    return await asyncio.to_thread(load_user, user_id)",
+    ].join("\n"),
+    typescript: {
+      example: [
+        'import { readFileSync } from "node:fs";',
+        "",
+        "function readConfig(path: string) {",
+        '  return JSON.parse(readFileSync(path, "utf8"));',
+        "}",
+        "",
+        "export async function start(path: string) {",
+        "  return readConfig(path).port;",
+        "}",
+      ].join("\n"),
+      useInstead: [
+        'import { readFile } from "node:fs/promises";',
+        "",
+        "async function readConfig(path: string) {",
+        '  return JSON.parse(await readFile(path, "utf8"));',
+        "}",
+        "",
+        "export async function start(path: string) {",
+        "  return (await readConfig(path)).port;",
+        "}",
+      ].join("\n"),
+    },
+  },
+  mightApply: mayHaveAsyncContext,
+  mightApplyTypeScript: (source) => /\basync\b/.test(source),
+  checkPython({ model, options, path, absolutePath, workspace, workspaceRoots, report }) {
+    // Without an index to keep up to date, a file without coroutines has nothing to do.
+    if (!workspace && !model.functions.some((func) => model.contextOf(func) === "async")) return;
+    const file = summaryFileOf(path, absolutePath);
+    const index: WorkspaceIndex = workspace ?? createWorkspaceIndex();
+    // The keys depend on the path only: those of the indexed summary save asking the file system.
+    const moduleKeys = index.summaryOf(file)?.moduleKeys ?? pythonModuleKeys(file, workspaceRootsOf(path, absolutePath, workspaceRoots));
+    index.update(summarizePython(model, file, options, moduleKeys));
+    const targets = callTargetsOf(model, file, moduleKeys);
+    const naming: Naming = { file, path, root: projectRootOf(path, absolutePath) };
+    const runner = threadRunner[model.framework];
+    for (const site of model.calls) {
+      if (model.contextOf(site.func) !== "async") continue;
+      if (blockingCallAt(model, site.node, site.scope, options.extraBlockingCalls)) continue;
+      const call = targets.outgoingCall(site);
+      const chain = call && index.chainFrom(file, call, options.transitiveMaxDepth);
+      if (!call || !chain) continue;
+      const where = site.func?.name ? ` in coroutine \`${site.func.name}\`` : "";
+      // The same "Run in a thread" rewrite as blocking-call's (the name only matters for thread-bound calls).
+      const fixes = toThreadFix(model, site, model.framework, call.text);
+      report({
+        node: site.node,
+        message: `${chainMessage(chain, where, naming)}; run it in a thread (\`await ${runner}(...)\`) or make the chain async`,
+        related: hopLocations(chain, naming),
+        fixes: fixes.length > 0 ? fixes : undefined,
+      });
+    }
+  },
+  checkTypeScript({ model, options, path, absolutePath, workspace, report }) {
+    if (!workspace && !model.calls.some((site) => model.contextOf(site.func) === "async")) return;
+    const file = summaryFileOf(path, absolutePath);
+    const index: WorkspaceIndex = workspace ?? createWorkspaceIndex();
+    const summary = summarizeTypeScript(model, file, options);
+    index.update(summary);
+    const naming: Naming = { file, path, root: projectRootOf(path, absolutePath) };
+    // The summary gives ranges; the report wants the call's node and its function.
+    const sites = new Map<string, (typeof model.calls)[number]>();
+    for (const site of model.calls) sites.set(rangeKey(tsRange(model.sourceFile, site.node)), site);
+    for (const fn of summary.functions) {
+      if (!fn.async) continue;
+      for (const call of fn.calls) {
+        const site = sites.get(rangeKey(call.range));
+        const chain = site ? index.chainFrom(file, call, options.transitiveMaxDepth) : undefined;
+        if (!site || !chain) continue;
+        const name = model.functionName(site.func);
+        const where = name ? ` in async function \`${name}\`` : "";
+        report({
+          node: site.node as TS.Node,
+          message: `${chainMessage(chain, where, naming)}; make the chain async, or move the work to a worker thread`,
+          related: hopLocations(chain, naming),
+        });
+      }
+    }
+  },
+};

@@ -1,0 +1,50 @@
+/**
+ * One file's summary for the workspace index, from its text: what the CLI and the language server
+ * call for files they index without analysing them (see summary.ts).
+ */
+import type { ts as TS } from "ts-morph";
+import { languageForPath, resolveOptions } from "../analyze";
+import type { IncrementalParser } from "../incremental";
+import { parsePython } from "../python/parser";
+import { PythonModel } from "../python/semantic";
+import { summarizePython } from "../python/summarize";
+import { TypeScriptModel } from "../typescript/model";
+import { summarizeTypeScript } from "../typescript/summarize";
+import { loadTypeScript, ts } from "../typescript/ts-runtime";
+import type { TypeScriptWorkspace } from "../typescript/workspace";
+import type { AnalyzeRequest } from "../types";
+import { pythonModuleKeys, summaryFileOf, workspaceRootsOf } from "./module-keys";
+import type { FileSummary } from "./summary";
+
+/**
+ * The summary of the request's file, or null for a file that is neither Python nor TS/JS. Python
+ * files are parsed with `parser` when given (it keeps the tree), TS/JS files in `typescript`'s
+ * project when given, else on their own (no type checker: summaries read syntax only).
+ */
+export function summarizeFile(request: AnalyzeRequest, parser?: IncrementalParser, typescript?: TypeScriptWorkspace): FileSummary | null {
+  const language = languageForPath(request.path);
+  if (language === null) return null;
+  const options = resolveOptions(request.options);
+  const file = summaryFileOf(request.path, request.absolutePath);
+  if (language === "typescript") {
+    loadTypeScript();
+    const sourceFile = typescript
+      ? typescript.sourceFile(request.absolutePath, request.path, request.source).file.compilerNode
+      : ts.createSourceFile(file, request.source, ts.ScriptTarget.Latest, true, scriptKindOf(file));
+    return summarizeTypeScript(new TypeScriptModel(sourceFile, null), file, options);
+  }
+  const tree = parser ? parser.parse(request.source) : parsePython(request.source);
+  try {
+    const model = new PythonModel(tree, request.source, options.extraAsyncDecorators);
+    return summarizePython(model, file, options, pythonModuleKeys(file, workspaceRootsOf(request.path, request.absolutePath, request.workspaceRoots)));
+  } finally {
+    if (!parser) tree.delete();
+  }
+}
+
+function scriptKindOf(path: string): TS.ScriptKind {
+  if (/\.tsx$/.test(path)) return ts.ScriptKind.TSX;
+  if (/\.jsx$/.test(path)) return ts.ScriptKind.JSX;
+  if (/\.[cm]?js$/.test(path)) return ts.ScriptKind.JS;
+  return ts.ScriptKind.TS;
+}
