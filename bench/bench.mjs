@@ -10,7 +10,12 @@
 //
 //   COROLINT_BENCH_RUNS=5           repetitions of each command (default 5)
 //   COROLINT_BENCH_STDLIB           Python corpus folder (default: the stdlib of `python3`)
-//   COROLINT_BENCH_SECTIONS=python,typescript   the sections to run (default both)
+// - blocking-call-transitive: `corolint check` on the standard library with the rule and without it
+//   (`--ignore blocking-call-transitive`, which also skips the summary pass), and the rule's share of
+//   the run: (with - without) / with, on medians of wall time and of CPU time (user + system, from
+//   GNU time when installed: steadier than wall time on a shared machine). Target: under 30%.
+//
+//   COROLINT_BENCH_SECTIONS=python,typescript,transitive   the sections to run (default python,typescript)
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -82,6 +87,60 @@ function pythonSection() {
       `| ${contender.name} | ${m.toFixed(2)} | ${Math.min(...values).toFixed(2)} | ${Math.max(...values).toFixed(2)} | ${(m / ruff).toFixed(2)}x | ${findings.get(contender.name)} |`,
     );
   }
+}
+
+// --- blocking-call-transitive ------------------------------------------------------------------
+
+function transitiveSection() {
+  const root = stdlibPath();
+  const base = [cli, "check", root, "--format", "json", "--exit-zero"];
+  const contenders = [
+    { name: "corolint check", args: base },
+    { name: "corolint check --ignore blocking-call-transitive", args: [...base, "--ignore", "blocking-call-transitive"] },
+  ];
+  const [command, prefix] = gnuTime ? [gnuTime, ["-f", "%U %S"]] : [process.execPath, []];
+  const runOnce = (contender) => {
+    const start = process.hrtime.bigint();
+    const result = spawnSync(command, [...prefix, ...(gnuTime ? [process.execPath] : []), ...contender.args], {
+      cwd: repo,
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    if (result.status !== 0) throw new Error(`${contender.name} exited with ${result.status}:\n${result.stderr}`);
+    const last = result.stderr.trimEnd().split("\n").at(-1) ?? "";
+    const cpu = gnuTime && /^[\d.]+ [\d.]+$/.test(last) ? last.split(" ").reduce((sum, part) => sum + Number(part), 0) : null;
+    const findings = JSON.parse(result.stdout).findings.filter((f) => f.rule === "blocking-call-transitive").length;
+    return { seconds, cpu, findings };
+  };
+
+  console.log(`\ncorpus: ${root} (${pythonFiles(root).length} .py files), blocking-call-transitive on and off`);
+  console.log(`node ${process.version}, ${runs} alternating runs per command, default worker threads\n`);
+  const wall = new Map(contenders.map((c) => [c.name, []]));
+  const cpu = new Map(contenders.map((c) => [c.name, []]));
+  const findings = new Map();
+  for (let run = 0; run < runs; run += 1) {
+    for (let i = 0; i < contenders.length; i += 1) {
+      const contender = contenders[(i + run) % contenders.length];
+      const result = runOnce(contender);
+      wall.get(contender.name).push(result.seconds);
+      if (result.cpu !== null) cpu.get(contender.name).push(result.cpu);
+      findings.set(contender.name, result.findings);
+      process.stderr.write(`  run ${run + 1}/${runs} ${contender.name}: ${result.seconds.toFixed(2)} s\n`);
+    }
+  }
+  const cell = (values) => (values.length > 0 ? median(values).toFixed(2) : "n/a");
+  console.log("| command | median wall s | min wall s | median CPU s | blocking-call-transitive findings |");
+  console.log("|---|---:|---:|---:|---:|");
+  for (const contender of contenders) {
+    const values = wall.get(contender.name);
+    console.log(`| ${contender.name} | ${cell(values)} | ${Math.min(...values).toFixed(2)} | ${cell(cpu.get(contender.name))} | ${findings.get(contender.name)} |`);
+  }
+  const share = (values) => {
+    const [withRule, withoutRule] = contenders.map((c) => median(values.get(c.name)));
+    return `${(((withRule - withoutRule) / withRule) * 100).toFixed(0)}%`;
+  };
+  console.log(`\nThe rule's share of the run (target: under 30%): wall ${share(wall)}${gnuTime ? `, CPU ${share(cpu)}` : ""}`);
 }
 
 // --- TypeScript/JavaScript -----------------------------------------------------------------------
@@ -258,4 +317,5 @@ if (process.argv[2] === "--eslint-child") {
   const sections = (process.env.COROLINT_BENCH_SECTIONS ?? "python,typescript").split(",").map((s) => s.trim());
   if (sections.includes("python")) pythonSection();
   if (sections.includes("typescript")) typescriptSection();
+  if (sections.includes("transitive")) transitiveSection();
 }

@@ -6,6 +6,7 @@
 import { relative, resolve } from "node:path";
 import { ConfigError, isKnownRuleId, mergeSelection, unknownRuleMessage, type ProjectConfig } from "../rules/config";
 import { languageForPath } from "../rules/index";
+import type { FileSummary } from "../rules/workspace/summary";
 import type { CheckArgs } from "./args";
 import type { AnalysisSettings, FileOutcome, FileTask } from "./check-types";
 import { discoverFiles, toPosix } from "./discover-files";
@@ -17,8 +18,9 @@ import type { Io } from "./io";
 import { findConfig, loadConfigFile, type LoadedConfig } from "./load-config";
 import { Progress } from "./progress";
 import { compareFindings, compareStrings, type CheckReport } from "./report";
-import { analyzeFiles, defaultJobs } from "./run-analysis";
+import { analyzeFiles, defaultJobs, type RunOptions } from "./run-analysis";
 import { fixFiles, hasApplicableFix, type FileFix } from "./fix-files";
+import { extraIndexFiles, looksLikeProjectRoot, transitiveSelected } from "./workspace-pass";
 
 const EMPTY_CONFIG: ProjectConfig = { rules: {}, options: {}, exclude: [] };
 
@@ -64,13 +66,22 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
 
   const tasks: FileTask[] = discovery.files.map((absPath) => ({ absPath, analysisPath: toPosix(relative(root, absPath)) }));
   settings.typescriptFiles = tasks.map((task) => task.absPath).filter((path) => languageForPath(path) === "typescript");
+  // blocking-call-transitive needs the workspace index; without the rule no file is summarized.
+  let workspace: RunOptions["workspace"];
+  if (transitiveSelected(settings.rules)) {
+    const indexRoot = loaded?.dir ?? (looksLikeProjectRoot(io.cwd) ? io.cwd : null);
+    const named = args.paths.map((path) => resolve(io.cwd, path));
+    workspace = { extraFiles: extraIndexFiles(indexRoot, named, tasks, { excludeBase: loaded?.dir ?? null, exclude: config.exclude }, root) };
+  }
   const progress = new Progress(io.stderr, tasks.length);
   let outcomes: FileOutcome[];
+  let summaries: FileSummary[] = [];
   try {
-    outcomes = await analyzeFiles(tasks, settings, {
+    ({ outcomes, summaries } = await analyzeFiles(tasks, settings, {
       jobs: args.jobs ?? defaultJobs(tasks.length),
       onProgress: (done) => progress.update(done),
-    });
+      workspace,
+    }));
   } catch (error) {
     progress.finish();
     return fail(`internal error: ${error instanceof Error ? error.message : String(error)}`);
@@ -105,7 +116,8 @@ export async function runCheck(args: CheckArgs, io: Io): Promise<number> {
     }
     // What is left: the fixed files analysed again.
     const changedTasks = changed.map((fix) => fix.task);
-    const again = await analyzeFiles(changedTasks, settings, { jobs: 1 });
+    // The index of the first pass: the fixes change async code, not what sync helpers call.
+    const { outcomes: again } = await analyzeFiles(changedTasks, settings, { jobs: 1, workspace: workspace && { summaries } });
     changedTasks.forEach((task, index) => {
       outcomes[tasks.indexOf(task)] = again[index]!;
     });

@@ -31,6 +31,8 @@ export interface DiscoveryOptions {
   excludeBase: string | null;
   /** picomatch globs; a glob without `/` matches a file or folder name at any depth. */
   exclude: string[];
+  /** Stop walking once this many files are found (the index of helpers is bounded; `check` is not). */
+  maxFiles?: number;
 }
 
 /** The files to analyse and what could not even be listed. */
@@ -41,16 +43,19 @@ export interface DiscoveryResult {
   skipped: { absPath: string; reason: string }[];
   /** Paths named on the command line that do not exist. */
   missing: string[];
+  /** True when the walk stopped at `maxFiles`: `files` is then incomplete. */
+  truncated: boolean;
 }
 
 /** Lists the files under `paths` (absolute) that corolint should analyse. */
 export function discoverFiles(paths: string[], options: DiscoveryOptions): DiscoveryResult {
-  const walker = new Walker(compileExcludeTest(options));
+  const walker = new Walker(compileExcludeTest(options), options.maxFiles ?? Infinity);
   for (const path of paths) walker.addNamedPath(path);
   return {
     files: [...walker.files].sort(),
     skipped: walker.skipped,
     missing: walker.missing,
+    truncated: walker.truncated,
   };
 }
 
@@ -66,8 +71,12 @@ class Walker {
   readonly files = new Set<string>();
   readonly skipped: { absPath: string; reason: string }[] = [];
   readonly missing: string[] = [];
+  truncated = false;
 
-  constructor(private readonly isExcluded: ExcludeTest) {}
+  constructor(
+    private readonly isExcluded: ExcludeTest,
+    private readonly maxFiles: number,
+  ) {}
 
   addNamedPath(path: string): void {
     let stats;
@@ -100,6 +109,7 @@ class Walker {
   }
 
   private walk(dir: string, inherited: GitignoreRules[]): void {
+    if (this.truncated) return;
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -130,6 +140,10 @@ class Walker {
         // dangling one is listed so that the report says why it was skipped.
         if (entry.isSymbolicLink() && pointsToDirectory(path)) continue;
         if (this.isExcluded(path, false) || isGitignored(path, false, gitignores)) continue;
+        if (this.files.size >= this.maxFiles) {
+          this.truncated = true;
+          return;
+        }
         this.files.add(path);
       }
     }

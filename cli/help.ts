@@ -49,7 +49,7 @@ Options:
 
 Configuration: the nearest corolint.json, or pyproject.toml with a [tool.corolint] table, from the
 current folder upward (corolint.json wins in the same folder). Keys: select, ignore, severity,
-extra-blocking-calls, extra-async-decorators, monkey-patch-in-tests, exclude.
+extra-blocking-calls, extra-async-decorators, monkey-patch-in-tests, transitive-max-depth, exclude.
 
 Fixes are written atomically and never leave a file that parses worse than before; a fix that
 would is skipped and reported. A second --fix changes nothing.

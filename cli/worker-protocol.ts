@@ -1,5 +1,6 @@
 /** The messages between the CLI's main thread and its worker threads (`cli/worker.ts`). */
 import type { GrammarFiles } from "../rules/index";
+import type { FileSummary } from "../rules/workspace/summary";
 import type { AnalysisSettings, FileOutcome, FileTask } from "./check-types";
 
 /** Sent once as `workerData`. */
@@ -8,11 +9,19 @@ export interface WorkerInit {
   settings: AnalysisSettings;
 }
 
-/** A batch of files to analyse; `id` comes back in the reply. */
-export interface WorkerRequest {
-  id: number;
-  tasks: FileTask[];
-}
+/**
+ * A batch of files to analyse (`check`) or to summarize for the workspace index (`summarize`; with
+ * `seeds`, a file that cannot hold a `blocking-call-transitive` finding is not parsed), or the
+ * run's summaries, which the worker's index holds for the `check` batches that follow (`index`, no
+ * reply). `id` comes back in the reply.
+ */
+export type WorkerRequest =
+  | { kind: "check"; id: number; tasks: FileTask[] }
+  | { kind: "summarize"; id: number; tasks: FileTask[]; seeds: boolean }
+  | { kind: "index"; summaries: FileSummary[] };
 
-/** The outcomes of a batch, in the order of its tasks, or a failure that ends the worker's usefulness. */
-export type WorkerReply = { kind: "batch"; id: number; outcomes: FileOutcome[] } | { kind: "fatal"; message: string };
+/** The results of a batch, in the order of its tasks, or a failure that ends the worker's usefulness. */
+export type WorkerReply =
+  | { kind: "outcomes"; id: number; outcomes: FileOutcome[] }
+  | { kind: "summaries"; id: number; summaries: (FileSummary | null)[] }
+  | { kind: "fatal"; message: string };

@@ -55,8 +55,9 @@ export function createServerClient(setup: LanguageClientSetup): ServerClient {
     ],
     // No `configurationSection`: the server registers for `corolint` setting changes itself and
     // pulls settings per document (workspace/configuration); a static section would notify twice.
-    // No `synchronize.fileEvents` either: the server registers its own watchers for pyproject.toml
-    // and corolint.json, and only in a trusted workspace, where it reads them.
+    // No `synchronize.fileEvents` either: the server registers its own watchers, for the source files
+    // its workspace index reads (blocking-call-transitive) and, only in a trusted workspace, where it
+    // reads them, for pyproject.toml and corolint.json.
     // A function, so each start (and each restart) reports the trust of that moment.
     initializationOptions: (): InitializationOptions => ({ workspaceTrusted: setup.isWorkspaceTrusted() }),
     outputChannel: setup.outputChannel,

@@ -4,12 +4,14 @@
  * CLI would for the file (project configuration merged with the editor's rule severities), and
  * reports rule failures without letting them hide the other rules' findings.
  */
-import { analyzeSource, fixAll, IncrementalAnalyzer, languageForPath, TypeScriptWorkspace, type AnalyzeRequest, type Finding, type RuleSelection } from "../rules/index";
+import { analyzeSource, fixAll, IncrementalAnalyzer, IncrementalParser, languageForPath, TypeScriptWorkspace, type AnalyzeRequest, type Finding, type RuleSelection } from "../rules/index";
+import { toSlashes } from "../rules/workspace/module-keys";
 import { MAX_FILE_BYTES } from "../cli/read-source";
 import { uriBaseName, uriToFilePath } from "./file-uris";
 import type { ProjectConfigs } from "./project-config";
 import type { CorolintSettings } from "./protocol";
 import type { SettingsStore } from "./settings";
+import type { WorkspaceIndexer } from "./workspace-index";
 
 /** The part of an open document the analysis needs (vscode-languageserver-textdocument's `TextDocument` fits). */
 export interface OpenDocument {
@@ -64,11 +66,15 @@ export class DocumentAnalyzer {
    * next type check reuses the rest of the program.
    */
   private readonly typescript: TypeScriptWorkspace;
+  /** Per open Python document on disk, the parser its summary for the workspace index is taken with. */
+  private readonly summaryParsers = new Map<string, IncrementalParser>();
 
   constructor(
     private readonly settings: SettingsStore,
     private readonly projects: ProjectConfigs,
     private readonly reporter: AnalysisReporter,
+    /** The workspace index `blocking-call-transitive` follows calls with; open documents update it. */
+    private readonly indexer: WorkspaceIndexer,
   ) {
     // An untrusted workspace's tsconfig.json is not read either: every file gets the default options.
     this.typescript = new TypeScriptWorkspace({ onWarning: (message) => reporter.notify(message), readConfigFiles: projects.trusted });
@@ -113,16 +119,27 @@ export class DocumentAnalyzer {
   /** Analyses `text` with a prepared request. Synchronous; never throws (failures are logged, findings kept). */
   analyze(uri: string, text: string, request: Omit<AnalyzeRequest, "source">): Finding[] {
     try {
+      const isTypeScript = languageForPath(request.path) === "typescript";
+      // Documents on disk are part of the workspace: their text's summary goes into the index first.
+      // (An unsaved document has no path other files could import it by.)
+      const onDisk = request.absolutePath !== undefined;
+      const full: AnalyzeRequest = { ...request, source: text, ...(onDisk ? { workspace: this.indexer.index } : {}) };
+      const reshaped = onDisk && this.updateSummary(uri, full, isTypeScript);
       let result;
-      if (languageForPath(request.path) === "typescript") {
-        result = analyzeSource({ ...request, source: text }, undefined, this.typescript);
+      if (isTypeScript) {
+        result = analyzeSource(full, undefined, this.typescript);
       } else {
+        // What this document calls changed: findings kept for its untouched parts may follow old calls.
+        if (reshaped) this.invalidate(uri);
         let analyzer = this.analyzers.get(uri);
         if (!analyzer) {
           analyzer = new IncrementalAnalyzer();
           this.analyzers.set(uri, analyzer);
         }
-        result = analyzer.analyze({ ...request, source: text });
+        const own = onDisk ? this.indexer.index.summaryOf(toSlashes(request.absolutePath!)) : undefined;
+        result = analyzer.analyze(full);
+        // A partial analysis indexes the summary of the parts it re-analysed only: put the whole one back.
+        if (analyzer.lastRun === "partial") this.indexer.restore(own);
       }
       for (const failure of result.ruleErrors) {
         this.logOnce(`${uri}\0${failure.rule}`, `corolint: rule ${failure.rule} failed on ${request.path}; its findings there are missing: ${failure.message}`);
@@ -145,15 +162,43 @@ export class DocumentAnalyzer {
     }
   }
 
-  /** Forgets a closed document: what was logged about it, its syntax tree and its kept findings. */
-  forget(uri: string): void {
+  /**
+   * Drops what the next analysis of a document would reuse (its kept findings), so that it analyses
+   * the whole text: a helper it calls changed, and kept `blocking-call-transitive` findings may be stale.
+   */
+  invalidate(uri: string): void {
     this.analyzers.get(uri)?.dispose();
     this.analyzers.delete(uri);
+  }
+
+  /** Forgets a closed document: what was logged about it, its syntax tree and its kept findings. */
+  forget(uri: string): void {
+    this.invalidate(uri);
+    this.summaryParsers.get(uri)?.dispose();
+    this.summaryParsers.delete(uri);
     // The project reads the file from disk again: the closed editor's text may never have been saved.
     const filePath = uriToFilePath(uri);
     if (filePath && languageForPath(filePath) === "typescript") this.typescript.forget(filePath);
+    // So does the workspace index.
+    if (filePath) this.indexer.closed(filePath);
     for (const key of this.loggedFailures) if (key.startsWith(`${uri}\0`)) this.loggedFailures.delete(key);
     this.toldTooLarge.delete(uri);
+  }
+
+  /** Updates the index with the document's summary; true when what it calls changed. Never throws. */
+  private updateSummary(uri: string, request: AnalyzeRequest, isTypeScript: boolean): boolean {
+    try {
+      if (isTypeScript) return this.indexer.updateOpen(request, undefined, this.typescript);
+      let parser = this.summaryParsers.get(uri);
+      if (!parser) {
+        parser = new IncrementalParser();
+        this.summaryParsers.set(uri, parser);
+      }
+      return this.indexer.updateOpen(request, parser);
+    } catch (error) {
+      this.logOnce(`${uri}\0summary`, `corolint: could not index ${request.path} for blocking-call-transitive: ${describeError(error)}`);
+      return false;
+    }
   }
 
   private logOnce(key: string, message: string): void {

@@ -22,6 +22,12 @@ export interface DiagnosticOrigin {
   version: number;
   /** The analysis root; null for documents not on disk. */
   root: string | null;
+  /**
+   * False for clients that do not show `relatedInformation` (publishDiagnostics capability): the
+   * related locations are then written into the message, one line each, so that a chain of calls
+   * (blocking-call-transitive) is still readable.
+   */
+  relatedInformation?: boolean;
 }
 
 /** Converts the core's zero-based range (UTF-16 columns, as LSP counts) into an LSP range. */
@@ -57,7 +63,13 @@ function toDiagnostic(finding: Finding, origin: DiagnosticOrigin): Diagnostic {
     message: finding.message,
     data,
   };
-  if (finding.related !== undefined && finding.related.length > 0) {
+  if (finding.related !== undefined && finding.related.length > 0 && origin.relatedInformation === false) {
+    const lines = finding.related.map((related) => {
+      const where = related.file === undefined || origin.root === null ? "" : `${related.file}:`;
+      return `\n  ${where}${related.range.start.line + 1}: ${related.message}`;
+    });
+    diagnostic.message += lines.join("");
+  } else if (finding.related !== undefined && finding.related.length > 0) {
     diagnostic.relatedInformation = finding.related.map((related): DiagnosticRelatedInformation => ({
       location: { uri: relatedUri(related.file, origin), range: toLspRange(related.range) },
       message: related.message,

@@ -27,8 +27,11 @@ import type { DocumentAnalyzer, OpenDocument, Preparation } from "./analysis";
 import { toDiagnostics } from "./diagnostics";
 import type { CorolintSettings } from "./protocol";
 
-/** What made an analysis happen; with `run: onSave`, changes do not analyse. */
-type Trigger = "open" | "change" | "save" | "settings";
+/**
+ * What made an analysis happen; with `run: onSave`, changes do not analyse. `workspace`: another
+ * file the document calls into changed (blocking-call-transitive).
+ */
+type Trigger = "open" | "change" | "save" | "settings" | "workspace";
 
 /** What the linter needs from the rest of the server. */
 export interface LinterOptions {
@@ -39,6 +42,8 @@ export interface LinterOptions {
   debounceMs: number;
   /** True when the client pulls diagnostics; then nothing is pushed. */
   pull: boolean;
+  /** Whether the client shows `relatedInformation` (else related locations go into the message). */
+  relatedInformation: boolean;
   publish(params: PublishDiagnosticsParams): void;
   /** Asks a pulling client to pull again (`workspace/diagnostic/refresh`); a no-op when it cannot. */
   refresh(): void;
@@ -65,6 +70,8 @@ export class DocumentLinter {
   private readonly reports = new Map<string, PullReport>();
   /** Bumped whenever settings or project configuration change, so pull result ids change too. */
   private epoch = 0;
+  /** Per document, bumped when a file it calls into changed: its pull result id changes too. */
+  private readonly workspaceEpochs = new Map<string, number>();
 
   constructor(private readonly options: LinterOptions) {}
 
@@ -100,6 +107,7 @@ export class DocumentLinter {
     this.published.delete(uri);
     this.savedVersions.delete(uri);
     this.reports.delete(uri);
+    this.workspaceEpochs.delete(uri);
     this.options.analyzer.forget(uri);
     if (!this.options.pull) this.options.publish({ uri, diagnostics: [] });
   }
@@ -112,6 +120,20 @@ export class DocumentLinter {
       return;
     }
     for (const document of this.options.documents.all()) this.schedule(document.uri, 0, "settings");
+  }
+
+  /**
+   * Files these documents call into changed: they are analysed again (after the usual quiet period,
+   * as several changes may come in a row), or pulled again.
+   */
+  reanalyze(uris: readonly string[]): void {
+    if (uris.length === 0) return;
+    for (const uri of uris) this.workspaceEpochs.set(uri, (this.workspaceEpochs.get(uri) ?? 0) + 1);
+    if (this.options.pull) {
+      this.options.refresh();
+      return;
+    }
+    for (const uri of uris) if (this.options.documents.get(uri) !== undefined) this.schedule(uri, this.options.debounceMs, "workspace");
   }
 
   /** `textDocument/diagnostic`. An unknown document gets an empty report. */
@@ -133,7 +155,7 @@ export class DocumentLinter {
     if (last !== undefined && prepared.settings?.run === "onSave" && this.savedVersions.get(uri) !== version) {
       return answer(last, previousResultId);
     }
-    const resultId = `${epoch}:${version}`;
+    const resultId = `${epoch}:${this.workspaceEpochs.get(uri) ?? 0}:${version}`;
     if (last?.resultId === resultId) return answer(last, previousResultId);
     const items = prepared.kind === "ready" ? this.diagnosticsOf(uri, version, current.getText(), prepared) : [];
     const report = { resultId, items };
@@ -149,7 +171,12 @@ export class DocumentLinter {
 
   /** The rules' findings in `text` as diagnostics, with the runtime blocks added. */
   private diagnosticsOf(uri: string, version: number, text: string, prepared: Extract<Preparation, { kind: "ready" }>): Diagnostic[] {
-    const findings = toDiagnostics(this.options.analyzer.analyze(uri, text, prepared.request), { uri, version, root: prepared.root });
+    const findings = toDiagnostics(this.options.analyzer.analyze(uri, text, prepared.request), {
+      uri,
+      version,
+      root: prepared.root,
+      relatedInformation: this.options.relatedInformation,
+    });
     return this.options.decorate(uri, version, text, findings);
   }
 

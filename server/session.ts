@@ -38,6 +38,12 @@ import { CONFIG_FILE_NAMES, ProjectConfigs } from "./project-config";
 import { ApplyFixAllCommand, FIX_ALL_KIND, SETTINGS_SECTION, type InitializationOptions } from "./protocol";
 import { readRuntimeBlocksParams, RuntimeBlocks } from "./runtime-blocks";
 import { SettingsStore } from "./settings";
+import { WorkspaceIndexer } from "./workspace-index";
+import { languageForPath } from "../rules/index";
+import { toSlashes } from "../rules/workspace/module-keys";
+
+/** The files the workspace index reads, as a watcher glob (what `languageForPath` accepts). */
+export const SOURCE_FILES_GLOB = "**/*.{py,pyi,ts,tsx,mts,cts,js,jsx,mjs,cjs}";
 
 /** Quiet time after the last change before analysing, unless the client sets `debounceMs`. */
 export const DEFAULT_DEBOUNCE_MS = 150;
@@ -49,6 +55,10 @@ export class Session {
   private readonly settings: SettingsStore;
   private readonly projects: ProjectConfigs;
   private readonly analyzer: DocumentAnalyzer;
+  /** The summaries of the workspace's files, for blocking-call-transitive. */
+  private readonly indexer: WorkspaceIndexer;
+  private readonly workspaceFolders: string[];
+  private readonly documents: TextDocuments<TextDocument>;
   private readonly codeActionContext: CodeActionContext;
   /** Blocks measured at run time (`corolint/runtimeBlocks`), added to the diagnostics of their files. */
   private readonly runtimeBlocks = new RuntimeBlocks();
@@ -76,11 +86,27 @@ export class Session {
     );
     if (this.options.settings !== undefined) this.settings.setPushed(this.options.settings);
     this.projects = new ProjectConfigs(this.options.workspaceTrusted, warn);
-    this.projects.setWorkspaceFolders(workspaceFolderPaths(params));
-    this.analyzer = new DocumentAnalyzer(this.settings, this.projects, {
-      logError: (message) => connection.console.error(message),
-      notify: (message) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Info, message }),
+    this.workspaceFolders = workspaceFolderPaths(params);
+    this.projects.setWorkspaceFolders(this.workspaceFolders);
+    this.documents = documents;
+    this.indexer = new WorkspaceIndexer(this.projects, {
+      affected: (files) => this.reanalyzeCallers(files),
+      // Documents opened while the folders were being indexed saw part of the index.
+      indexed: (count) => {
+        connection.console.info(`corolint: indexed ${count} file(s) of the workspace for blocking-call-transitive`);
+        this.reanalyzeCallers(null);
+      },
+      log: (message) => connection.console.warn(message),
     });
+    this.analyzer = new DocumentAnalyzer(
+      this.settings,
+      this.projects,
+      {
+        logError: (message) => connection.console.error(message),
+        notify: (message) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Info, message }),
+      },
+      this.indexer,
+    );
     this.codeActionContext = {
       documents,
       analyzer: this.analyzer,
@@ -94,6 +120,8 @@ export class Session {
       settingsOf: (uri) => this.settings.get(uri),
       debounceMs: this.options.debounceMs,
       pull: this.pullDiagnostics,
+      // Pulled diagnostics have no capability of their own for it: the publish one says what the client shows.
+      relatedInformation: this.capabilities.textDocument?.publishDiagnostics?.relatedInformation === true,
       publish: (diagnostics) => void connection.sendDiagnostics(diagnostics),
       refresh: () => {
         if (refreshSupported) void connection.languages.diagnostics.refresh();
@@ -134,14 +162,16 @@ export class Session {
     if (workspace?.didChangeConfiguration?.dynamicRegistration === true) {
       registrations.push(this.connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION }));
     }
-    // An untrusted workspace's configuration files are never read, so their changes do not matter.
-    if (this.options.workspaceTrusted && workspace?.didChangeWatchedFiles?.dynamicRegistration === true) {
+    if (workspace?.didChangeWatchedFiles?.dynamicRegistration === true) {
+      // Source files keep the workspace index current; an untrusted workspace's configuration files
+      // are never read, so their changes do not matter.
+      const globs = [SOURCE_FILES_GLOB, ...(this.options.workspaceTrusted ? CONFIG_FILE_NAMES.map((name) => `**/${name}`) : [])];
       registrations.push(
-        this.connection.client.register(DidChangeWatchedFilesNotification.type, {
-          watchers: CONFIG_FILE_NAMES.map((name) => ({ globPattern: `**/${name}` })),
-        }),
+        this.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: globs.map((globPattern) => ({ globPattern })) }),
       );
     }
+    // In the background: documents are analysed meanwhile, and again once it is done.
+    this.indexer.indexFolders(this.workspaceFolders);
     const results = await Promise.allSettled(registrations);
     for (const result of results) {
       if (result.status === "rejected") this.connection.console.warn(`corolint: a registration failed: ${String(result.reason)}`);
@@ -157,12 +187,18 @@ export class Session {
     this.linter.reanalyzeAll();
   }
 
-  /** `workspace/didChangeWatchedFiles`: a pyproject.toml or corolint.json changed. */
+  /**
+   * `workspace/didChangeWatchedFiles`: a pyproject.toml or corolint.json changed (every document is
+   * analysed again), or source files not open in the editor (the index is updated, and the open
+   * documents that call into them are analysed again).
+   */
   watchedFilesChanged(params: DidChangeWatchedFilesParams): void {
-    const relevant = params.changes.some((change) => CONFIG_FILE_NAMES.includes(uriBaseName(change.uri)));
-    if (!relevant) return;
-    this.projects.clear();
-    this.linter.reanalyzeAll();
+    const sources = params.changes.map((change) => uriToFilePath(change.uri)).filter((path): path is string => path !== null && languageForPath(path) !== null);
+    if (sources.length > 0) this.indexer.diskChanged(sources);
+    if (this.options.workspaceTrusted && params.changes.some((change) => CONFIG_FILE_NAMES.includes(uriBaseName(change.uri)))) {
+      this.projects.clear();
+      this.linter.reanalyzeAll();
+    }
   }
 
   /** `workspace/didChangeWorkspaceFolders`. */
@@ -170,7 +206,27 @@ export class Session {
     const paths = (folders: { uri: string }[]) => folders.map((folder) => uriToFilePath(folder.uri)).filter((path): path is string => path !== null);
     this.projects.changeWorkspaceFolders(paths(event.added), paths(event.removed));
     this.projects.clear();
+    const gone = new Set(paths(event.removed));
+    const kept = this.workspaceFolders.filter((folder) => !gone.has(folder));
+    this.workspaceFolders.splice(0, this.workspaceFolders.length, ...kept, ...paths(event.added));
+    this.indexer.removeFolders([...gone]);
+    this.indexer.indexFolders(this.workspaceFolders);
     this.linter.reanalyzeAll();
+  }
+
+  /**
+   * Analyses again the open documents among `files` (absolute, `/`-separated), or every open
+   * document (null), from the whole text: their kept findings may follow a changed helper.
+   */
+  private reanalyzeCallers(files: Set<string> | null): void {
+    const uris: string[] = [];
+    for (const document of this.documents.all()) {
+      const path = uriToFilePath(document.uri);
+      if (path === null || (files !== null && !files.has(toSlashes(path)))) continue;
+      this.analyzer.invalidate(document.uri);
+      uris.push(document.uri);
+    }
+    this.linter.reanalyze(uris);
   }
 
   /** `textDocument/codeAction`. */

@@ -39,10 +39,12 @@ describe("initialize", () => {
     expect(capabilities.executeCommandProvider).toEqual({ commands: ["corolint.applyFixAll"] });
     expect(capabilities.diagnosticProvider).toBeUndefined();
     expect(capabilities.workspace?.workspaceFolders).toEqual({ supported: true, changeNotifications: true });
-    // The configuration files are watched through a dynamic registration.
+    // Source files (the workspace index) and the configuration files are watched through a dynamic registration.
     await sleep(100);
     const watcher = client.registrations.find((registration) => registration.method === "workspace/didChangeWatchedFiles");
-    expect(watcher?.registerOptions).toEqual({ watchers: [{ globPattern: "**/pyproject.toml" }, { globPattern: "**/corolint.json" }] });
+    expect(watcher?.registerOptions).toEqual({
+      watchers: [{ globPattern: "**/*.{py,pyi,ts,tsx,mts,cts,js,jsx,mjs,cjs}" }, { globPattern: "**/pyproject.toml" }, { globPattern: "**/corolint.json" }],
+    });
     expect(await client.shutdown()).toBe(0);
   });
 

@@ -99,7 +99,11 @@ describe("project configuration", () => {
     await client.open(app, TWO_RULES);
     expect(rulesOf((await client.diagnostics(app, 1)).diagnostics)).toEqual(["blocking-call", "dangling-task"]);
     expect(client.messages).toEqual([]);
-    expect(client.registrations.map((registration) => registration.method)).not.toContain("workspace/didChangeWatchedFiles");
+    // Source files are still watched (for the workspace index), configuration files are not.
+    const watched = client.registrations
+      .filter((registration) => registration.method === "workspace/didChangeWatchedFiles")
+      .flatMap((registration) => (registration.registerOptions as { watchers: { globPattern: string }[] }).watchers.map((w) => w.globPattern));
+    expect(watched).toEqual(["**/*.{py,pyi,ts,tsx,mts,cts,js,jsx,mjs,cjs}"]);
     expect(await client.shutdown()).toBe(0);
   });
 

@@ -1,0 +1,204 @@
+/**
+ * The language server's workspace index for `blocking-call-transitive` (issue #7): one summary per
+ * file of the workspace folders, kept current as files change, so that a call from async code can be
+ * followed into sync helpers of other files.
+ *
+ * Where summaries come from:
+ * - at start (and for added workspace folders), the folders' Python and TS/JS files, read from disk
+ *   in the background, one file per turn of the event loop so that requests are answered meanwhile;
+ *   bounded (`MAX_INDEXED_FILES`, `MAX_INDEXED_BYTES`), skipping what `corolint check` never walks
+ *   into (.git, node_modules, virtual environments, .gitignore'd paths) and what the project's
+ *   `exclude` leaves out;
+ * - open documents: their text in the editor, at every analysis (the editor's text wins over disk);
+ * - files changed on disk (`workspace/didChangeWatchedFiles`) that are not open; a closed document
+ *   goes back to its text on disk.
+ * In an untrusted workspace source files are still read (parsing runs none of their code), but no
+ * configuration file is, so `exclude` does not apply there.
+ *
+ * When a summary changes, the callers of the file (`dependentsOf`) are reported to the session, which
+ * analyses again only the open documents among them.
+ */
+import { statSync } from "node:fs";
+import { isAbsolute, relative } from "node:path";
+import { discoverFiles } from "../cli/discover-files";
+import { readSourceFile } from "../cli/read-source";
+import { languageForPath, type AnalyzeRequest, type IncrementalParser, type TypeScriptWorkspace } from "../rules/index";
+import { createWorkspaceIndex } from "../rules/workspace/index";
+import { toSlashes } from "../rules/workspace/module-keys";
+import { summarizeFile } from "../rules/workspace/summarize-file";
+import type { FileSummary, WorkspaceIndex } from "../rules/workspace/summary";
+import type { ProjectConfigs } from "./project-config";
+
+/** Files indexed from disk at most, over all workspace folders. */
+export const MAX_INDEXED_FILES = 5000;
+/** Larger files are not indexed from disk (generated code, vendored bundles); an open one still is. */
+export const MAX_INDEXED_BYTES = 1024 * 1024;
+
+/** What the indexer tells the server. */
+export interface IndexerEvents {
+  /** Summaries changed: these files (absolute, `/`-separated) may have new findings. */
+  affected(files: Set<string>): void;
+  /** The background indexing of the workspace folders finished. */
+  indexed(files: number): void;
+  log(message: string): void;
+}
+
+export class WorkspaceIndexer {
+  readonly index: WorkspaceIndex = createWorkspaceIndex();
+  /** Files whose summary comes from an open document, not from disk. */
+  private readonly open = new Set<string>();
+  /** Bumped when the folders change: a background run of an older generation stops. */
+  private generation = 0;
+  /** The files the index holds a summary of (it does not list them itself). */
+  private readonly tracked = new Set<string>();
+
+  constructor(
+    private readonly projects: ProjectConfigs,
+    private readonly events: IndexerEvents,
+  ) {}
+
+  /** Indexes the folders' files in the background (replacing an indexing still running). */
+  indexFolders(folders: readonly string[]): void {
+    const generation = ++this.generation;
+    void this.indexInBackground(folders, generation).catch((error: unknown) => {
+      this.events.log(`corolint: indexing the workspace failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    });
+  }
+
+  /** Forgets the files under removed workspace folders (unless open). */
+  removeFolders(folders: readonly string[]): void {
+    this.generation++;
+    const affected = new Set<string>();
+    for (const folder of folders.map(toSlashes)) {
+      for (const file of this.indexedFiles()) {
+        if (!this.open.has(file) && isInside(folder, file)) for (const dependent of this.remove(file)) affected.add(dependent);
+      }
+    }
+    if (affected.size > 0) this.events.affected(affected);
+  }
+
+  /**
+   * The summary of an open document's text replaces the file's. Returns whether the summary changed
+   * in what it calls (not only in where things are: then the document's own findings may change
+   * too); the callers are reported as affected on any change (their hops point into the file).
+   */
+  updateOpen(request: AnalyzeRequest, parser?: IncrementalParser, typescript?: TypeScriptWorkspace): boolean {
+    if (request.absolutePath === undefined) return false;
+    const file = toSlashes(request.absolutePath);
+    this.open.add(file);
+    const summary = summarizeFile(request, parser, typescript);
+    if (summary === null) return false;
+    const previous = this.index.summaryOf(file);
+    if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(summary)) return false;
+    const affected = this.replace(summary);
+    if (affected.size > 0) this.events.affected(affected);
+    return previous === undefined || shape(previous) !== shape(summary);
+  }
+
+  /** Puts back an open document's own summary after an analysis that may have indexed part of it. */
+  restore(summary: FileSummary | undefined): void {
+    if (summary !== undefined) this.index.update(summary);
+  }
+
+  /** A document was closed: its file is summarized from disk again (the editor's text may not have been saved). */
+  closed(filePath: string): void {
+    const file = toSlashes(filePath);
+    if (!this.open.delete(file)) return;
+    this.diskChanged([filePath]);
+  }
+
+  /** Files created, changed or deleted on disk: those not open are summarized again (or forgotten). */
+  diskChanged(filePaths: readonly string[]): void {
+    const affected = new Set<string>();
+    for (const filePath of filePaths) {
+      const file = toSlashes(filePath);
+      if (this.open.has(file) || languageForPath(filePath) === null) continue;
+      for (const dependent of this.indexDiskFile(filePath)) affected.add(dependent);
+    }
+    if (affected.size > 0) this.events.affected(affected);
+  }
+
+  private async indexInBackground(folders: readonly string[], generation: number): Promise<void> {
+    // The walk is synchronous but cheap next to parsing (names only), and bounded.
+    const { files } = discoverFiles([...folders], { excludeBase: null, exclude: [], maxFiles: MAX_INDEXED_FILES });
+    let indexed = 0;
+    for (const filePath of files) {
+      // Yield between files: LSP messages (edits, requests) are read and answered meanwhile.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (generation !== this.generation) return;
+      if (this.open.has(toSlashes(filePath))) continue;
+      this.indexDiskFile(filePath);
+      indexed++;
+    }
+    this.events.indexed(indexed);
+  }
+
+  /** Summarizes one file from disk (or forgets it: gone, too large, excluded); returns the files affected. */
+  private indexDiskFile(filePath: string): Set<string> {
+    const file = toSlashes(filePath);
+    if (!isIndexable(filePath)) return this.remove(file);
+    const project = this.projects.forFile(filePath);
+    if (project.excluded) return this.remove(file);
+    const read = readSourceFile(filePath);
+    if (!read.ok) return this.remove(file);
+    let summary: FileSummary | null;
+    try {
+      summary = summarizeFile({ path: project.analysisPath, source: read.text, options: project.config.options, absolutePath: filePath });
+    } catch (error) {
+      this.events.log(`corolint: could not index ${filePath}: ${error instanceof Error ? error.message : String(error)}`);
+      return this.remove(file);
+    }
+    if (summary === null) return this.remove(file);
+    const previous = this.index.summaryOf(file);
+    if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(summary)) return new Set();
+    return this.replace(summary);
+  }
+
+  /** Updates a summary; the files affected are the callers before and after (a caller may have lost its target). */
+  private replace(summary: FileSummary): Set<string> {
+    const before = this.index.summaryOf(summary.file) === undefined ? new Set<string>() : this.index.dependentsOf(summary.file);
+    this.index.update(summary);
+    this.tracked.add(summary.file);
+    return new Set([...before, ...this.index.dependentsOf(summary.file)]);
+  }
+
+  private remove(file: string): Set<string> {
+    if (this.index.summaryOf(file) === undefined) return new Set();
+    const affected = this.index.dependentsOf(file);
+    this.index.remove(file);
+    this.tracked.delete(file);
+    return affected;
+  }
+
+  private indexedFiles(): string[] {
+    return [...this.tracked];
+  }
+}
+
+/** What a summary calls and defines, without the ranges (an edit above a function moves them). */
+function shape(summary: FileSummary): string {
+  return JSON.stringify({
+    keys: summary.moduleKeys,
+    reexports: summary.reexports,
+    functions: summary.functions.map((fn) => ({
+      id: fn.id,
+      async: fn.async,
+      blocking: fn.blocking.map((call) => call.callee),
+      calls: fn.calls.map((call) => call.target),
+    })),
+  });
+}
+
+function isIndexable(filePath: string): boolean {
+  try {
+    const stats = statSync(filePath);
+    return stats.isFile() && stats.size <= MAX_INDEXED_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+function isInside(folder: string, file: string): boolean {
+  const rel = relative(folder, file);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+}

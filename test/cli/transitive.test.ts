@@ -1,0 +1,122 @@
+/**
+ * blocking-call-transitive through `corolint check`: the summary pass indexes the project, and the
+ * finding's hops come out in every format, in-process and on worker threads.
+ */
+import { describe, expect, it } from "vitest";
+import { makeProject, runCli, writeFiles } from "./helpers";
+
+const HANDLER = [
+  "from helpers import fetch_row, load_user",
+  "",
+  "",
+  "async def handle(user_id):",
+  "    user = load_user(user_id)",
+  "    row = fetch_row(user_id)",
+  "    return user, row",
+  "",
+].join("\n");
+const HELPERS = [
+  "import requests",
+  "",
+  "",
+  "def fetch_row(user_id):",
+  '    return requests.get("https://db/" + user_id)',
+  "",
+  "",
+  "def load_user(user_id):",
+  "    return fetch_row(user_id)",
+  "",
+].join("\n");
+
+/** A project with a configuration (the project root the summary pass looks for helpers in). */
+function project(config = ""): string {
+  return makeProject({ "pyproject.toml": `[tool.corolint]\n${config}`, "app/handler.py": HANDLER, "app/helpers.py": HELPERS });
+}
+
+interface JsonFinding {
+  file: string;
+  line: number;
+  column: number;
+  rule: string;
+  message: string;
+  related?: { file: string; line: number; column: number; message: string }[];
+}
+
+const transitiveFindings = (stdout: string) =>
+  (JSON.parse(stdout) as { findings: JsonFinding[] }).findings.filter((finding) => finding.rule === "blocking-call-transitive");
+
+describe("blocking-call-transitive in corolint check", () => {
+  it("prints the chain's hops under the finding in text", async () => {
+    const { code, stdout, stderr } = await runCli(["check"], project());
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout.split("\n").slice(0, 4)).toEqual([
+      expect.stringMatching(/^app\/handler\.py:5:12: blocking-call-transitive \[warning\] `load_user\(\)` .*`requests\.get\(\)` \((app\/)?helpers\.py:5/),
+      expect.stringMatching(/^ {4}app\/helpers\.py:9:12: .*fetch_row/),
+      expect.stringMatching(/^ {4}app\/helpers\.py:5:12: .*requests\.get/),
+      expect.stringMatching(/^app\/handler\.py:6:11: blocking-call-transitive \[warning\] `fetch_row\(\)`/),
+    ]);
+  });
+
+  it("gives the hops as related locations in JSON, the same on worker threads", async () => {
+    const dir = project();
+    const inProcess = await runCli(["check", "--format", "json", "--jobs", "1"], dir);
+    const threads = await runCli(["check", "--format", "json", "--jobs", "2"], dir);
+    const findings = transitiveFindings(inProcess.stdout);
+    expect(findings.map((f) => [f.file, f.line, f.column])).toEqual([
+      ["app/handler.py", 5, 12],
+      ["app/handler.py", 6, 11],
+    ]);
+    expect(findings[0]!.related?.map((r) => [r.file, r.line, r.column])).toEqual([
+      ["app/helpers.py", 9, 12],
+      ["app/helpers.py", 5, 12],
+    ]);
+    expect(transitiveFindings(threads.stdout)).toEqual(findings);
+  });
+
+  it("gives the hops as relatedLocations in SARIF, and in the annotation's message for GitHub", async () => {
+    const dir = project();
+    const sarif = JSON.parse((await runCli(["check", "--format", "sarif"], dir)).stdout) as {
+      runs: { results: { ruleId: string; relatedLocations?: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[];
+    };
+    const result = sarif.runs[0]!.results.find((r) => r.ruleId === "blocking-call-transitive")!;
+    expect(result.relatedLocations?.map((l) => [l.physicalLocation.artifactLocation.uri, l.physicalLocation.region.startLine])).toEqual([
+      ["app/helpers.py", 9],
+      ["app/helpers.py", 5],
+    ]);
+    const github = (await runCli(["check", "--format", "github"], dir)).stdout;
+    expect(github).toMatch(/^::warning file=app\/handler\.py,line=5,.*%0Aapp\/helpers\.py:9:12: .*%0Aapp\/helpers\.py:5:12: /m);
+  });
+
+  it("finds the chain when only the caller is named (the helpers are indexed from the project root)", async () => {
+    const { stdout } = await runCli(["check", "app/handler.py", "--format", "json"], project());
+    expect(transitiveFindings(stdout)).toHaveLength(2);
+  });
+
+  it("reports nothing when the rule is ignored, by flag or by configuration", async () => {
+    const byFlag = await runCli(["check", "--format", "json", "--ignore", "blocking-call-transitive"], project());
+    expect(transitiveFindings(byFlag.stdout)).toEqual([]);
+    const byConfig = await runCli(["check", "--format", "json"], project('ignore = ["blocking-call-transitive"]\n'));
+    expect(transitiveFindings(byConfig.stdout)).toEqual([]);
+  });
+
+  it("stops at transitive-max-depth: depth 1 keeps the helper that blocks itself and cuts the 2-hop chain", async () => {
+    const { stdout, stderr } = await runCli(["check", "--format", "json"], project("transitive-max-depth = 1\n"));
+    expect(stderr).toBe("");
+    expect(transitiveFindings(stdout).map((f) => [f.line, f.column])).toEqual([[6, 11]]);
+  });
+
+  it("follows a chain through a package's re-export", async () => {
+    const dir = makeProject({
+      "pyproject.toml": "[tool.corolint]\n",
+      "svc/api.py": "from svc.db import load\n\n\nasync def get(i):\n    return load(i)\n",
+      "svc/__init__.py": "",
+      "svc/db/__init__.py": "from .queries import load\n",
+      "svc/db/queries.py": "import time\n\n\ndef load(i):\n    time.sleep(1)\n    return i\n",
+    });
+    writeFiles(dir, { "svc/unrelated.py": "def f():\n    return 1\n" });
+    const [finding] = transitiveFindings((await runCli(["check", "svc/api.py", "--format", "json"], dir)).stdout);
+    expect(finding).toMatchObject({ file: "svc/api.py", line: 5, column: 12 });
+    expect(finding!.related?.map((r) => [r.file, r.line])).toEqual([["svc/db/queries.py", 5]]);
+  });
+});
