@@ -9,6 +9,9 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { analyzeSource, initCore, languageForPath, ruleById, rules, type Rule } from "../rules/index";
+import { createWorkspaceIndex } from "../rules/workspace/index";
+import { summarizeFile } from "../rules/workspace/summarize-file";
+import type { WorkspaceIndex } from "../rules/workspace/summary";
 import {
   exampleCode,
   extractRuleTable,
@@ -181,9 +184,20 @@ describe("examples/ (what `npm start` lints) reports what its comments promise",
     expect([...languages].sort()).toEqual(["python", "typescript"]);
   });
 
+  // The examples are one workspace, as `corolint check examples` sees them: a handler's call into a
+  // helper module is followed (blocking-call-transitive).
+  let examplesIndex: WorkspaceIndex;
+  beforeAll(() => {
+    examplesIndex = createWorkspaceIndex();
+    for (const path of sourceFiles("examples")) {
+      const summary = summarizeFile({ path, source: readFileSync(join(root, path), "utf8"), absolutePath: join(root, path) });
+      if (summary) examplesIndex.update(summary);
+    }
+  });
+
   it.each(sourceFiles("examples"))("%s", (path) => {
     const source = readFileSync(join(root, path), "utf8");
-    const result = analyzeSource({ path, source, absolutePath: join(root, path) });
+    const result = analyzeSource({ path, source, absolutePath: join(root, path), workspace: examplesIndex });
     const actual = result.findings.map((finding) => `${finding.range.start.line + 1}:${finding.rule}`).sort();
     expect(result.ruleErrors).toEqual([]);
     expect(actual, `${path}: findings differ from its "# rule-id:" comments`).toEqual(promisedKeys(source));
