@@ -2,10 +2,11 @@
  * Reads and analyses one file. The in-process path and the worker threads both call this, so a file
  * gives the same outcome however many jobs run.
  */
-import { analyzeSource, IncrementalParser, languageForPath, mightHoldFinding, TypeScriptWorkspace } from "../rules/index";
+import { analyzeModel, analyzeSource, IncrementalParser, languageForPath, mightHoldFinding, TypeScriptWorkspace } from "../rules/index";
+import type { PythonModel } from "../rules/python/semantic";
 import { summarizeFile } from "../rules/workspace/summarize-file";
-import type { FileSummary, WorkspaceIndex } from "../rules/workspace/summary";
-import type { AnalysisSettings, FileOutcome, FileTask, LocatedFinding } from "./check-types";
+import type { WorkspaceIndex } from "../rules/workspace/summary";
+import type { AnalysisSettings, FileOutcome, FileTask, LocatedFinding, SummaryResult } from "./check-types";
 import { readSourceFile } from "./read-source";
 import { TRANSITIVE_RULE } from "./workspace-pass";
 
@@ -19,11 +20,13 @@ const typescript = new TypeScriptWorkspace({ onWarning: (message) => pendingNote
 let typescriptFilesAdded = false;
 
 /**
- * The syntax trees of seeds (files with async code) that this thread summarized, kept for their
- * check: the run's main thread sends a seed's check to the thread that summarized it, so that the
- * summary pass does not parse it twice. Bounded: a tree lives in WASM memory.
+ * The syntax trees of seeds (files with async code) that this thread summarized, and the models built
+ * on them, kept for their check: the run's main thread sends a seed's check to the thread that
+ * summarized it, so that the file is neither parsed nor modelled twice (the model also keeps the
+ * callees the summary resolved). Bounded: a tree lives in WASM memory.
  */
 const keptParsers = new Map<string, IncrementalParser>();
+const keptModels = new Map<string, PythonModel>();
 const MAX_KEPT_PARSERS = 256;
 
 /**
@@ -32,7 +35,12 @@ const MAX_KEPT_PARSERS = 256;
  */
 export function checkFile(task: FileTask, settings: AnalysisSettings, workspace?: WorkspaceIndex): FileOutcome {
   addTypeScriptFiles(task, settings);
-  const outcome = checkFileOnce(task, settings, workspace);
+  const read = readSourceFile(task.absPath);
+  if (!read.ok) return { kind: "skipped", reason: read.reason };
+  return withNotes(checkSource(task, read.text, settings, workspace));
+}
+
+function withNotes(outcome: FileOutcome): FileOutcome {
   if (pendingNotes.length === 0 || outcome.kind !== "checked") return outcome;
   return { ...outcome, notes: pendingNotes.splice(0) };
 }
@@ -40,27 +48,29 @@ export function checkFile(task: FileTask, settings: AnalysisSettings, workspace?
 /**
  * The summary of one file for the workspace index, or null when it has none: unreadable, not a
  * language corolint reads, or failing. With `seedsOnly`, a file that cannot hold a
- * `blocking-call-transitive` finding (no async code) is not even parsed: the summary pass asks for
- * such a file only once a chain from async code may go through it.
+ * `blocking-call-transitive` finding (no async code) is not even parsed for a summary: the summary
+ * pass asks for such a file only once a chain from async code may go through it. A Python one is
+ * checked instead (its findings do not depend on the index), so that its text is read once.
  */
-export function summarizeTask(task: FileTask, settings: AnalysisSettings, seedsOnly: boolean): FileSummary | null {
+export function summarizeTask(task: FileTask, settings: AnalysisSettings, seedsOnly: boolean): SummaryResult {
   addTypeScriptFiles(task, settings);
   const read = readSourceFile(task.absPath);
-  if (!read.ok) return null;
+  if (!read.ok) return { summary: null };
   const request = { path: task.analysisPath, source: read.text, options: settings.options, rules: settings.rules, absolutePath: task.absPath };
+  const python = languageForPath(task.absPath) === "python";
   if (seedsOnly && settings.prefilter && !mightHoldFinding(read.text, settings.options, { select: [TRANSITIVE_RULE] }, task.analysisPath)) {
-    return null;
+    return python ? { summary: null, outcome: withNotes(checkSource(task, read.text, settings, undefined)) } : { summary: null };
   }
   try {
-    if (!seedsOnly || languageForPath(task.absPath) !== "python" || keptParsers.size >= MAX_KEPT_PARSERS) {
-      return summarizeFile(request, undefined, typescript);
+    if (!seedsOnly || !python || keptParsers.size >= MAX_KEPT_PARSERS) {
+      return { summary: summarizeFile(request, undefined, typescript) };
     }
     const parser = new IncrementalParser();
     keptParsers.set(task.absPath, parser);
-    return summarizeFile(request, parser);
+    return { summary: summarizeFile(request, parser, undefined, (model) => keptModels.set(task.absPath, model)) };
   } catch {
     // A file the summarizer fails on is left out of the index; its own check reports the failure.
-    return null;
+    return { summary: null };
   }
 }
 
@@ -72,23 +82,20 @@ function addTypeScriptFiles(task: FileTask, settings: AnalysisSettings): void {
   }
 }
 
-function checkFileOnce(task: FileTask, settings: AnalysisSettings, workspace: WorkspaceIndex | undefined): FileOutcome {
-  const read = readSourceFile(task.absPath);
-  if (!read.ok) return { kind: "skipped", reason: read.reason };
-  const source = read.text;
+function checkSource(task: FileTask, source: string, settings: AnalysisSettings, workspace: WorkspaceIndex | undefined): FileOutcome {
   // A tree kept from the summary pass: the same text parses to it without work (the parser compares texts).
   const parser = keptParsers.get(task.absPath);
+  const model = keptModels.get(task.absPath);
   keptParsers.delete(task.absPath);
+  keptModels.delete(task.absPath);
   let result;
   try {
     if (settings.prefilter && !mightHoldFinding(source, settings.options, settings.rules, task.analysisPath)) {
       return { kind: "checked", findings: [], ruleErrors: [] };
     }
-    result = analyzeSource(
-      { path: task.analysisPath, source, options: settings.options, rules: settings.rules, absolutePath: task.absPath, workspace },
-      parser,
-      typescript,
-    );
+    const request = { path: task.analysisPath, source, options: settings.options, rules: settings.rules, absolutePath: task.absPath, workspace };
+    // The kept model is of the text the summary pass read: reused only if the file is unchanged.
+    result = model && model.source === source ? analyzeModel(model, request) : analyzeSource(request, parser, typescript);
   } catch (error) {
     // The core isolates rule failures itself; reaching here means the engine failed on this file.
     return { kind: "failed", message: error instanceof Error ? (error.stack ?? error.message) : String(error) };

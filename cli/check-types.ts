@@ -3,6 +3,7 @@
  * survive structured cloning (no classes, no functions, no RegExps).
  */
 import type { Finding, PartialAnalysisOptions, RuleSelection } from "../rules/index";
+import type { FileSummary } from "../rules/workspace/summary";
 
 /** What every file of one run is analysed with. */
 export interface AnalysisSettings {
@@ -49,3 +50,13 @@ export type FileOutcome =
   | { kind: "skipped"; reason: string }
   /** The core itself threw: a corolint bug, reported as an internal error. */
   | { kind: "failed"; message: string };
+
+/**
+ * What the summary pass gets back for one file: its summary (null: none), and, for a Python file of
+ * the first round that cannot hold a `blocking-call-transitive` finding, its outcome: such a file's
+ * check does not need the index, so it is checked while its text is at hand rather than read again.
+ */
+export interface SummaryResult {
+  summary: FileSummary | null;
+  outcome?: FileOutcome;
+}

@@ -5,7 +5,9 @@
  *
  * When `blocking-call-transitive` runs, a summary pass comes first (see workspace-pass.ts): rounds of
  * `summarize` batches on the same threads, the summaries joined here, then handed to every thread
- * (`index`) before the `check` batches, so each file is analysed against the whole index.
+ * (`index`) before the `check` batches, so each file is analysed against the whole index. Python
+ * files without async code are checked in the first round already (their findings do not depend on
+ * the index), so that they are read once.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -13,9 +15,8 @@ import { initCore, languageForPath } from "../rules/index";
 import { createWorkspaceIndex } from "../rules/workspace/index";
 import type { FileSummary, WorkspaceIndex } from "../rules/workspace/summary";
 import { checkFile, summarizeTask } from "./check-file";
-import type { AnalysisSettings, FileOutcome, FileTask } from "./check-types";
+import type { AnalysisSettings, FileOutcome, FileTask, SummaryResult } from "./check-types";
 import { grammarFiles, workerScript } from "./grammar";
-import { readSourceFile } from "./read-source";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-protocol";
 import { SummaryDemand } from "./workspace-pass";
 
@@ -58,11 +59,23 @@ export async function analyzeFiles(tasks: FileTask[], settings: AnalysisSettings
   const executor: Executor = workerCount <= 1 || script === null ? await InProcess.start(settings) : new WorkerPool(script, workerCount, settings);
   try {
     let summaries: FileSummary[] | null = null;
+    // Outcomes of files checked during the summary pass, by task index.
+    let early = new Map<number, FileOutcome>();
     if (options.workspace !== undefined) {
-      summaries = "summaries" in options.workspace ? options.workspace.summaries : await summaryPass(executor, tasks, options.workspace.extraFiles);
+      if ("summaries" in options.workspace) summaries = options.workspace.summaries;
+      else ({ summaries, early } = await summaryPass(executor, tasks, options.workspace.extraFiles));
       executor.setSummaries(summaries);
     }
-    const outcomes = await executor.run("check", tasks, false, options.onProgress);
+    const rest = tasks.flatMap((_, index) => (early.has(index) ? [] : [index]));
+    const onProgress = options.onProgress;
+    const checked = (await executor.run(
+      "check",
+      rest.map((index) => tasks[index]!),
+      false,
+      onProgress && ((done) => onProgress(early.size + done)),
+    )) as FileOutcome[];
+    const outcomes = tasks.map((_, index) => early.get(index));
+    rest.forEach((index, offset) => (outcomes[index] = checked[offset]));
     return { outcomes: outcomes as FileOutcome[], summaries: summaries ?? [] };
   } finally {
     await executor.close();
@@ -73,25 +86,28 @@ export async function analyzeFiles(tasks: FileTask[], settings: AnalysisSettings
  * Rounds of summaries: first the checked files that can hold a finding, then whatever the summaries
  * so far may call into (checked files or extra ones), until a round names nothing new.
  */
-async function summaryPass(executor: Executor, tasks: FileTask[], extraFiles: FileTask[]): Promise<FileSummary[]> {
+async function summaryPass(
+  executor: Executor,
+  tasks: FileTask[],
+  extraFiles: FileTask[],
+): Promise<{ summaries: FileSummary[]; early: Map<number, FileOutcome> }> {
   const candidates = [...tasks, ...extraFiles];
-  const demand = new SummaryDemand(candidates, (index) => {
-    const read = readSourceFile(candidates[index]!.absPath);
-    return read.ok ? (read.text.match(/\basync\s+def\b/g)?.length ?? 0) : 0;
-  });
+  const demand = new SummaryDemand(candidates);
   const seedIndexes = tasks.map((_, index) => index);
   demand.markRequested(seedIndexes);
-  const seedResults = (await executor.run("summarize", tasks, true)) as (FileSummary | null)[];
+  const seedResults = (await executor.run("summarize", tasks, true)) as SummaryResult[];
+  const early = new Map<number, FileOutcome>();
+  seedResults.forEach((result, index) => result.outcome && early.set(index, result.outcome));
   // Seeds without async code were not parsed, but may be named later: they can be requested again.
-  demand.forget(seedIndexes.filter((index) => seedResults[index] === null));
-  const summaries = seedResults.filter((summary): summary is FileSummary => summary !== null);
-  let wanted = demand.next(seedResults.map((summary, index) => ({ index, summary })), true);
+  demand.forget(seedIndexes.filter((index) => seedResults[index]!.summary === null));
+  const summaries = seedResults.flatMap((result) => (result.summary ? [result.summary] : []));
+  let wanted = demand.next(seedResults.map((result, index) => ({ index, summary: result.summary })), true);
   while (wanted.length > 0) {
-    const round = (await executor.run("summarize", wanted.map((index) => candidates[index]!), false)) as (FileSummary | null)[];
+    const round = ((await executor.run("summarize", wanted.map((index) => candidates[index]!), false)) as SummaryResult[]).map((result) => result.summary);
     for (const summary of round) if (summary) summaries.push(summary);
     wanted = demand.next(round.map((summary, offset) => ({ index: wanted[offset]!, summary })), false);
   }
-  return summaries;
+  return { summaries, early };
 }
 
 /** Where files are summarized and checked: this thread or a pool of workers. */
@@ -247,11 +263,11 @@ class WorkerPool implements Executor {
     }
     const phase = this.phase;
     if (!phase) return;
-    const results = reply.kind === "outcomes" ? reply.outcomes : reply.summaries;
+    const results: unknown[] = reply.kind === "outcomes" ? reply.outcomes : reply.results;
     const batch = phase.sent[reply.id]!;
     results.forEach((result, offset) => {
       phase.results[batch[offset]!] = result;
-      if (phase.kind === "summarize" && phase.seeds && result !== null) this.owners.set(phase.tasks[batch[offset]!]!.absPath, workerIndex);
+      if (phase.kind === "summarize" && phase.seeds && (result as SummaryResult).summary !== null) this.owners.set(phase.tasks[batch[offset]!]!.absPath, workerIndex);
     });
     phase.done += results.length;
     phase.onProgress?.(phase.done);

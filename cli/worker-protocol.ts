@@ -1,7 +1,7 @@
 /** The messages between the CLI's main thread and its worker threads (`cli/worker.ts`). */
 import type { GrammarFiles } from "../rules/index";
 import type { FileSummary } from "../rules/workspace/summary";
-import type { AnalysisSettings, FileOutcome, FileTask } from "./check-types";
+import type { AnalysisSettings, FileOutcome, FileTask, SummaryResult } from "./check-types";
 
 /** Sent once as `workerData`. */
 export interface WorkerInit {
@@ -11,7 +11,8 @@ export interface WorkerInit {
 
 /**
  * A batch of files to analyse (`check`) or to summarize for the workspace index (`summarize`; with
- * `seeds`, a file that cannot hold a `blocking-call-transitive` finding is not parsed), or the
+ * `seeds`, a file that cannot hold a `blocking-call-transitive` finding is not summarized but checked
+ * right away, see `SummaryResult`), or the
  * run's summaries, which the worker's index holds for the `check` batches that follow (`index`, no
  * reply). `id` comes back in the reply.
  */
@@ -23,5 +24,5 @@ export type WorkerRequest =
 /** The results of a batch, in the order of its tasks, or a failure that ends the worker's usefulness. */
 export type WorkerReply =
   | { kind: "outcomes"; id: number; outcomes: FileOutcome[] }
-  | { kind: "summaries"; id: number; summaries: (FileSummary | null)[] }
+  | { kind: "summaries"; id: number; results: SummaryResult[] }
   | { kind: "fatal"; message: string };

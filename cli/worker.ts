@@ -28,7 +28,7 @@ port.on("message", (request: WorkerRequest) => {
           for (const summary of request.summaries) workspace.update(summary);
           return;
         case "summarize":
-          reply = { kind: "summaries", id: request.id, summaries: request.tasks.map((task) => summarizeTask(task, init.settings, request.seeds)) };
+          reply = { kind: "summaries", id: request.id, results: request.tasks.map((task) => summarizeTask(task, init.settings, request.seeds)) };
           break;
         case "check":
           reply = { kind: "outcomes", id: request.id, outcomes: request.tasks.map((task) => checkFile(task, init.settings, workspace)) };

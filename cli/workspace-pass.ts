@@ -88,11 +88,7 @@ export class SummaryDemand {
   /** Lookups waiting for a candidate's summary, by candidate. */
   private readonly waiting = new Map<number, ModuleTarget[]>();
 
-  constructor(
-    candidates: readonly FileTask[],
-    /** How many `async def` a candidate's text holds (an upper bound: comments and strings count too). */
-    private readonly asyncDefCount: (index: number) => number,
-  ) {
+  constructor(candidates: readonly FileTask[]) {
     candidates.forEach((task, index) => {
       for (const key of candidateKeys(task.absPath)) {
         const list = this.byKey.get(key);
@@ -125,13 +121,9 @@ export class SummaryDemand {
       if (!summary) continue;
       this.summaries.set(index, summary);
       if (roots) {
-        // Findings are reported on calls in async context, and the Python summary leaves nested
-        // functions out (an `async def` inside a method, common in tests). A seed with more
-        // `async def`s than indexed async functions has such calls: every function of it is a
-        // start then, and so is every name it imports. Otherwise its async functions are.
-        const broad = summary.language === "python" && this.asyncDefCount(index) > summary.functions.filter((fn) => fn.async).length;
-        for (const fn of summary.functions) if (broad || fn.async) functions.push({ index, id: fn.id });
-        if (broad) for (const reexport of summary.reexports) lookups.push(reexport.target);
+        // Findings are reported on calls in async functions, and the summaries index every one of
+        // them (nested ones by position): they are the starts.
+        for (const fn of summary.functions) if (fn.async) functions.push({ index, id: fn.id });
       }
       lookups.push(...(this.waiting.get(index) ?? []));
       this.waiting.delete(index);

@@ -97,12 +97,19 @@ export function analyzeSource(request: AnalyzeRequest, parser?: IncrementalParse
   // An editor passes the document's parser, which keeps (and owns) the tree between edits.
   const tree = parser ? parser.parse(request.source) : parsePython(request.source);
   try {
-    const model = new PythonModel(tree, request.source, options.extraAsyncDecorators);
-    const { findings, ruleErrors } = runRules(model, request, options);
-    return { findings: finishFindings(findings, model.root, request.source), ruleErrors };
+    return analyzeModel(new PythonModel(tree, request.source, options.extraAsyncDecorators), request);
   } finally {
     if (!parser) tree.delete();
   }
+}
+
+/**
+ * Analyses a Python file from a model built on its whole tree (`new PythonModel(tree, request.source,
+ * extraAsyncDecorators)`, no plan): the CLI reuses the model its summary pass built.
+ */
+export function analyzeModel(model: PythonModel, request: AnalyzeRequest): AnalysisResult {
+  const { findings, ruleErrors } = runRules(model, request, resolveOptions(request.options));
+  return { findings: finishFindings(findings, model.root, request.source), ruleErrors };
 }
 
 function analyzeTypeScriptSource(request: AnalyzeRequest, options: AnalysisOptions, workspace: TypeScriptWorkspace): AnalysisResult {

@@ -4,7 +4,7 @@
  */
 export type * from "./types";
 export type { Rule, PythonRuleContext, Report } from "./rule";
-export { initCore, analyzeSource, mightHoldFinding, languageForPath, effectiveSeverity, SYNTAX_ERROR } from "./analyze";
+export { initCore, analyzeSource, analyzeModel, mightHoldFinding, languageForPath, effectiveSeverity, SYNTAX_ERROR } from "./analyze";
 export type { GrammarFiles } from "./python/parser";
 export { rules, ruleById } from "./registry";
 export { suppressionFix } from "./suppression";

@@ -219,3 +219,63 @@ describe("Python summaries (py-app)", () => {
     expect(service.functions.find((f) => f.id === "CachedRepo.aload")?.calls.map((c) => c.target)).toEqual([local("Repo._load")]);
   });
 });
+
+describe("Python summaries: coroutines not indexed by name", () => {
+  const source = [
+    "import time",
+    "from app.db import load_user",
+    "",
+    "def helper():",
+    "    time.sleep(1)",
+    "",
+    "class TestApi:",
+    "    def test_load(self):",
+    "        def sync_inner():",
+    "            return helper()",
+    "        async def inner():",
+    "            return load_user(1), helper(), self.test_load()",
+    "        class Local:",
+    "            async def method(self):",
+    "                return helper()",
+    "        return inner, sync_inner, Local",
+    "",
+    "async def twice():",
+    "    return helper()",
+    "",
+    "async def twice():",
+    "    return 2",
+    "",
+  ].join("\n");
+  let summary: FileSummary;
+  beforeAll(() => {
+    summary = summarizeFile({ path: "tests/test_api.py", source, absolutePath: "/w/tests/test_api.py" })!;
+  });
+  const edges = (id: string) =>
+    summary.functions.find((f) => f.id === id)?.calls.map((c) => (c.target.kind === "local" ? c.target.id : `${c.target.module}:${c.target.path.join(".")}`));
+
+  it("indexes nested and shadowed coroutines by name and position, with calls resolved through the enclosing scopes", () => {
+    expect(summary.functions.map((f) => [f.id, f.async])).toEqual([
+      ["helper", false],
+      ["TestApi.test_load", false],
+      ["twice", true],
+      ["inner@11:9", true],
+      ["method@14:13", true],
+      ["twice@18:1", true],
+    ]);
+    expect(edges("inner@11:9")).toEqual(["app.db:load_user", "helper", "TestApi.test_load"]);
+    expect(edges("method@14:13")).toEqual(["helper"]);
+    expect(edges("twice@18:1")).toEqual(["helper"]);
+    expect(edges("twice")).toEqual([]);
+  });
+
+  it("lets the index follow a nested coroutine's call to a blocking helper", () => {
+    const index = createWorkspaceIndex();
+    index.update(summary);
+    const inner = summary.functions.find((f) => f.id === "inner@11:9")!;
+    const chain = index.chainFrom(summary.file, inner.calls[1]!);
+    expect(chain?.map((hop) => [hop.caller, hop.callee, hop.blocking])).toEqual([
+      ["inner@11:9", "helper", false],
+      ["helper", "time.sleep", true],
+    ]);
+  });
+});

@@ -4,9 +4,12 @@
  * workspace — and the names it binds from other modules.
  *
  * Indexed: module-level functions and the methods (static and class methods included) of module-level
- * classes. Nested functions and lambdas are not: calls inside them run when (and if) they are called,
- * which is not known, so they are neither the outer function's calls nor their own entries. Calls
- * through unknown receivers (`obj.helper()`, `self.repo.load()`) are not guessed.
+ * classes, by name; and every other coroutine (nested in a function or a nested class, or shadowed by a
+ * later definition of its name) as `name@line:col` (1-based, where its definition starts), like the
+ * TypeScript summary: the rule reports calls in every coroutine, so the CLI's summary pass must see
+ * them all. Nested sync functions and lambdas are not indexed: calls inside them run when (and if)
+ * they are called, which is not known, so they are neither the outer function's calls nor their own
+ * entries. Calls through unknown receivers (`obj.helper()`, `self.repo.load()`) are not guessed.
  */
 import type { Node } from "web-tree-sitter";
 import type { AnalysisOptions } from "../types";
@@ -42,6 +45,12 @@ const threadRunners = new Set([
 const maxBaseDepth = 8;
 
 /**
+ * The last summary of each model, with what it was made from: the CLI summarizes a file, then
+ * analyses it on the same model, and the rule asks for the same summary again.
+ */
+const lastSummaries = new WeakMap<PythonModel, { key: string; extraBlockingCalls: AnalysisOptions["extraBlockingCalls"]; summary: FileSummary }>();
+
+/**
  * The summary of a modelled Python file. `moduleKeys` defaults to the keys `pythonModuleKeys` gives
  * without workspace roots; relative imports resolve against the first one.
  */
@@ -51,6 +60,15 @@ export function summarizePython(
   options: AnalysisOptions,
   moduleKeys: string[] = pythonModuleKeys(file, []),
 ): FileSummary {
+  const key = `${file}\0${moduleKeys.join("\0")}`;
+  const last = lastSummaries.get(model);
+  if (last && last.key === key && last.extraBlockingCalls === options.extraBlockingCalls) return last.summary;
+  const summary = summarizeModel(model, file, options, moduleKeys);
+  lastSummaries.set(model, { key, extraBlockingCalls: options.extraBlockingCalls, summary });
+  return summary;
+}
+
+function summarizeModel(model: PythonModel, file: string, options: AnalysisOptions, moduleKeys: string[]): FileSummary {
   const path = toSlashes(file);
   const calls = callTargetsOf(model, path, moduleKeys);
   const byFunction = new Map<FunctionInfo, { blocking: DirectBlockingCall[]; calls: OutgoingCall[] }>();
@@ -81,7 +99,10 @@ export function callTargetsOf(model: PythonModel, file: string, moduleKeys: read
   return new PythonCallTargets(model, moduleKeys[0] ?? null, /(^|\/)__init__\.pyi?$/.test(toSlashes(file)));
 }
 
-/** Module-level functions and methods of module-level classes by id; a later definition wins. */
+/**
+ * Module-level functions and methods of module-level classes by id (a later definition wins), then
+ * the coroutines left out by position.
+ */
 function indexedFunctions(model: PythonModel): Map<string, FunctionInfo> {
   const result = new Map<string, FunctionInfo>();
   for (const func of model.functions) {
@@ -91,6 +112,12 @@ function indexedFunctions(model: PythonModel): Map<string, FunctionInfo> {
     } else if (func.classInfo.outerScope === model.moduleScope) {
       result.set(`${func.classInfo.name}.${func.name}`, func);
     }
+  }
+  const named = new Set(result.values());
+  for (const func of model.functions) {
+    if (named.has(func) || model.contextOf(func) !== "async") continue;
+    const start = func.node.startPosition;
+    result.set(`${func.name}@${start.row + 1}:${start.column + 1}`, func);
   }
   return result;
 }

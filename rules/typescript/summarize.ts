@@ -297,7 +297,7 @@ class Summarizer {
     if (target && target.path.length === 0) this.reexports.push({ name: "*", target });
   }
 
-  /** `require("./db")` / `import("./db")` of a relative module, as a target with an empty path. */
+  /** A `require` or dynamic `import` of a relative module ("./db"), as a target with an empty path. */
   private requiredTarget(expression: TS.Expression): ModuleTarget | null {
     const name = this.model.importedName(expression);
     return name !== null && isRelative(name) ? { kind: "module", module: this.moduleKey(name), path: [] } : null;

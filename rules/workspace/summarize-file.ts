@@ -18,10 +18,16 @@ import type { FileSummary } from "./summary";
 
 /**
  * The summary of the request's file, or null for a file that is neither Python nor TS/JS. Python
- * files are parsed with `parser` when given (it keeps the tree), TS/JS files in `typescript`'s
- * project when given, else on their own (no type checker: summaries read syntax only).
+ * files are parsed with `parser` when given (it keeps the tree, and `keepModel` gets the model built
+ * on it, so that an analysis of the same text can reuse it), TS/JS files in `typescript`'s project
+ * when given, else on their own (no type checker: summaries read syntax only).
  */
-export function summarizeFile(request: AnalyzeRequest, parser?: IncrementalParser, typescript?: TypeScriptWorkspace): FileSummary | null {
+export function summarizeFile(
+  request: AnalyzeRequest,
+  parser?: IncrementalParser,
+  typescript?: TypeScriptWorkspace,
+  keepModel?: (model: PythonModel) => void,
+): FileSummary | null {
   const language = languageForPath(request.path);
   if (language === null) return null;
   const options = resolveOptions(request.options);
@@ -36,6 +42,7 @@ export function summarizeFile(request: AnalyzeRequest, parser?: IncrementalParse
   const tree = parser ? parser.parse(request.source) : parsePython(request.source);
   try {
     const model = new PythonModel(tree, request.source, options.extraAsyncDecorators);
+    if (parser) keepModel?.(model);
     return summarizePython(model, file, options, pythonModuleKeys(file, workspaceRootsOf(request.path, request.absolutePath, request.workspaceRoots)));
   } finally {
     if (!parser) tree.delete();

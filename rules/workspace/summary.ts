@@ -64,9 +64,9 @@ export interface DirectBlockingCall {
   range: Range;
 }
 
-/** A function, method, static or class method the file defines (nested functions are not indexed). */
+/** A function, method, static or class method the file defines; nested functions only when async (by position: `inner@12:5`). */
 export interface FunctionSummary {
-  /** Unique in the file: `load_user`, `Repo.fetch`, `Repo.__init__`; for TS also `default` for a default export. */
+  /** Unique in the file: `load_user`, `Repo.fetch`, `Repo.__init__`; `name@line:col` (1-based) for a coroutine not indexed by name; for TS also `default` for a default export. */
   id: string;
   /** A coroutine / async function: its outgoing calls are where findings are reported. */
   async: boolean;

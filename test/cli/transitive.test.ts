@@ -106,6 +106,32 @@ describe("blocking-call-transitive in corolint check", () => {
     expect(transitiveFindings(stdout).map((f) => [f.line, f.column])).toEqual([[6, 11]]);
   });
 
+  it("follows the calls of an async function nested in a method into other modules, in-process and on threads", async () => {
+    const dir = makeProject({
+      "pyproject.toml": "[tool.corolint]\n",
+      "tests/test_api.py": [
+        "from app.helpers import load_user",
+        "",
+        "",
+        "class TestApi:",
+        "    def test_load(self):",
+        "        async def inner():",
+        "            return load_user(1)",
+        "        return inner",
+        "",
+      ].join("\n"),
+      "app/helpers.py": HELPERS,
+    });
+    const inProcess = transitiveFindings((await runCli(["check", "tests/test_api.py", "--format", "json", "--jobs", "1"], dir)).stdout);
+    expect(inProcess.map((f) => [f.file, f.line, f.column])).toEqual([["tests/test_api.py", 7, 20]]);
+    expect(inProcess[0]!.related?.map((r) => [r.file, r.line])).toEqual([
+      ["app/helpers.py", 9],
+      ["app/helpers.py", 5],
+    ]);
+    const threads = transitiveFindings((await runCli(["check", "tests/test_api.py", "--format", "json", "--jobs", "2"], dir)).stdout);
+    expect(threads).toEqual(inProcess);
+  });
+
   it("follows a chain through a package's re-export", async () => {
     const dir = makeProject({
       "pyproject.toml": "[tool.corolint]\n",
