@@ -30,7 +30,7 @@ import sys
 import weakref
 
 from .light import Lane, _main_ident, _native_id, _real_get_ident, extract_stack, mimic
-from .steps import SPAWN_CATEGORY, STEP_CATEGORY, _LONG_STEP, _SAMPLE_EVERY, _us
+from .steps import _LONG_STEP, _SAMPLE_EVERY, lane_metadata, spawn_events, step_events
 
 HUB_LANE = "gevent hub"
 _MAX_SAMPLES = 64  # samples kept per span or step (later ones are counted, not kept)
@@ -295,18 +295,7 @@ class GeventTracer(object):
         if not late and not long:
             return
         frames = sys._current_frames()
-        for state in late:
-            due = state.due
-            frame = frames.get(state.ident)
-            if frame is None:
-                continue
-            stack = extract_stack(frame, monitor.classifier)
-            with monitor._lock:
-                if state.due != due or not state.active:
-                    continue  # the beat ran meanwhile: this sample belongs to no block
-                state.sample_count += 1
-                if len(state.samples) < _MAX_SAMPLES:
-                    state.samples.append(stack)
+        monitor.sample_overdue(late, frames)
         for thread, step in long:
             frame = frames.get(thread.ident)
             if frame is None or thread.step is not step:
@@ -552,33 +541,18 @@ class GeventTracer(object):
             if rec.tid is None:
                 rec.tid = monitor.new_lane_tid()
             rec.sort_index = base + rec.seq
-            metadata.append({"ph": "M", "pid": pid, "tid": rec.tid, "name": "thread_name", "args": {"name": rec.name}})
-            metadata.append(
-                {"ph": "M", "pid": pid, "tid": rec.tid, "name": "thread_sort_index", "args": {"sort_index": rec.sort_index}}
-            )
+            metadata.extend(lane_metadata(pid, rec.tid, rec.name, rec.sort_index))
         events = []
         t0 = monitor.t0
         first_step = {}
         for rec, lane, start, end, where, done, spawned in self.steps:
             first_step.setdefault(id(rec), start)
-            args = {"greenlet": rec.name, "suspendedAt": "%s:%s" % where if where else None}
-            if done:
-                args["done"] = True
-            elif done is None:
-                args["unfinished"] = True  # still running when the program ended
-            ts = _us(start - t0)
-            dur = _us(end - start)
-            for tid in (rec.tid, lane.tid):
-                events.append({"ph": "X", "pid": pid, "tid": tid, "ts": ts, "dur": dur,
-                               "cat": STEP_CATEGORY, "name": rec.name, "args": args})
+            events.extend(step_events(pid, (rec.tid, lane.tid), t0, start, end, rec.name, "greenlet", where, done))
         for creator, created, ts, fid in self.flows:
             first = first_step.get(id(created))
             if creator.tid is None or created.tid is None or first is None:
                 continue
-            events.append({"ph": "s", "pid": pid, "tid": creator.tid, "ts": _us(ts - t0), "id": fid,
-                           "cat": SPAWN_CATEGORY, "name": "spawn"})
-            events.append({"ph": "f", "bp": "e", "pid": pid, "tid": created.tid, "ts": _us(first - t0),
-                           "id": fid, "cat": SPAWN_CATEGORY, "name": "spawn"})
+            events.extend(spawn_events(pid, fid, creator.tid, created.tid, t0, ts, first))
         extra = {"scheduler": "gevent", "geventHubs": self.hub_runs}
         if self.steps_mode:
             # Counted with asyncio's (steps.py) when a program runs both.

@@ -505,7 +505,13 @@ class Monitor(object):
         if not late:
             return
         frames = sys._current_frames()
-        for state in late:
+        self.sample_overdue(late, frames)
+        del frames
+
+    def sample_overdue(self, states, frames):
+        """Adds a stack sample to each overdue heartbeat state (asyncio's loops, gevent's hubs)
+        whose beat is still overdue; ``frames`` is ``sys._current_frames()``."""
+        for state in states:
             due = state.due
             frame = frames.get(state.ident)
             if frame is None:
@@ -517,7 +523,6 @@ class Monitor(object):
                 state.sample_count += 1
                 if len(state.samples) < _MAX_SAMPLES:
                     state.samples.append(stack)
-        del frames
 
     # -- end of run --------------------------------------------------------------------------
 

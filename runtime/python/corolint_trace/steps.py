@@ -496,39 +496,22 @@ class StepsMonitor(Monitor):
             rec.sort_index = base + rec.seq
             rec.refresh_name()
             name = rec.name or "Task #%d" % (rec.seq + 1)
-            metadata.append({"ph": "M", "pid": pid, "tid": rec.tid, "name": "thread_name", "args": {"name": name}})
-            metadata.append(
-                {"ph": "M", "pid": pid, "tid": rec.tid, "name": "thread_sort_index", "args": {"sort_index": rec.sort_index}}
-            )
+            metadata.extend(lane_metadata(pid, rec.tid, name, rec.sort_index))
         events = []
         t0 = self.t0
         first_step = {}
         for rec, lane, start, end, where, done, spawned in self.steps:
             first_step.setdefault(id(rec), start)
             name = rec.name or "Task #%d" % (rec.seq + 1)
-            args = {"task": name, "suspendedAt": "%s:%s" % where if where else None}
-            if done:
-                args["done"] = True
-            elif done is None:
-                args["unfinished"] = True  # still running when the program ended
-            ts = _us(start - t0)
-            dur = _us(end - start)
-            events.append({"ph": "X", "pid": pid, "tid": rec.tid, "ts": ts, "dur": dur,
-                           "cat": STEP_CATEGORY, "name": name, "args": args})
-            if lane is not None:
-                events.append({"ph": "X", "pid": pid, "tid": lane.tid, "ts": ts, "dur": dur,
-                               "cat": STEP_CATEGORY, "name": name, "args": args})
+            tids = (rec.tid,) if lane is None else (rec.tid, lane.tid)
+            events.extend(step_events(pid, tids, t0, start, end, name, "task", where, done))
         for creator, created, ts in self.flows:
             if creator.tid is None or created.tid is None or created.steps == 0:
                 continue
             first = first_step.get(id(created))
             if first is None:
                 continue
-            fid = created.flow_id
-            events.append({"ph": "s", "pid": pid, "tid": creator.tid, "ts": _us(ts - t0), "id": fid,
-                           "cat": SPAWN_CATEGORY, "name": "spawn"})
-            events.append({"ph": "f", "bp": "e", "pid": pid, "tid": created.tid, "ts": _us(first - t0),
-                           "id": fid, "cat": SPAWN_CATEGORY, "name": "spawn"})
+            events.extend(spawn_events(pid, created.flow_id, creator.tid, created.tid, t0, ts, first))
         step_count = sum(rec.steps for rec in self.tasks)
         extra = {
             "tasks": len(self.tasks),
@@ -547,6 +530,46 @@ class StepsMonitor(Monitor):
 
 def _us(seconds):
     return round(seconds * 1e6, 3)
+
+
+# -- trace events shared by the steps tracers (asyncio here, gevent_tracer, trio_tracer) ---------
+
+
+def lane_metadata(pid, tid, name, sort_index):
+    """The two `M` events that name a lane and place it."""
+    return [
+        {"ph": "M", "pid": pid, "tid": tid, "name": "thread_name", "args": {"name": name}},
+        {"ph": "M", "pid": pid, "tid": tid, "name": "thread_sort_index", "args": {"sort_index": sort_index}},
+    ]
+
+
+def step_events(pid, tids, t0, start, end, name, owner_key, where, done):
+    """One `corolint.step` X event per lane in ``tids`` (the task's own, then its loop's).
+
+    ``owner_key`` names whose step it is in the args (``task``, ``greenlet``); ``where`` is the
+    (file, line) it suspended at; ``done`` True for the step that ended the task, None for a step
+    still running when the program ended."""
+    args = {owner_key: name, "suspendedAt": "%s:%s" % where if where else None}
+    if done:
+        args["done"] = True
+    elif done is None:
+        args["unfinished"] = True
+    ts = _us(start - t0)
+    dur = _us(end - start)
+    return [
+        {"ph": "X", "pid": pid, "tid": tid, "ts": ts, "dur": dur, "cat": STEP_CATEGORY, "name": name, "args": args}
+        for tid in tids
+    ]
+
+
+def spawn_events(pid, flow_id, creator_tid, created_tid, t0, created_at, first_step_at):
+    """The `s`/`f` pair of an arrow from where a task was created to the start of its first step."""
+    return [
+        {"ph": "s", "pid": pid, "tid": creator_tid, "ts": _us(created_at - t0), "id": flow_id,
+         "cat": SPAWN_CATEGORY, "name": "spawn"},
+        {"ph": "f", "bp": "e", "pid": pid, "tid": created_tid, "ts": _us(first_step_at - t0), "id": flow_id,
+         "cat": SPAWN_CATEGORY, "name": "spawn"},
+    ]
 
 
 _CoroutineType = types.CoroutineType

@@ -25,7 +25,7 @@ import _thread
 import sys
 
 from .light import Lane, _main_ident, _native_id, extract_stack, mimic
-from .steps import SPAWN_CATEGORY, STEP_CATEGORY, _LONG_STEP, _SAMPLE_EVERY, _chain_stack, _suspended_at
+from .steps import _LONG_STEP, _SAMPLE_EVERY, _chain_stack, _suspended_at, lane_metadata, spawn_events, step_events
 
 _MAX_SAMPLES = 64  # samples kept per batch or step (later ones are counted, not kept)
 
@@ -472,33 +472,18 @@ class TrioTracer(object):
             if rec.tid is None:
                 rec.tid = monitor.new_lane_tid()
             rec.sort_index = base + rec.seq
-            metadata.append({"ph": "M", "pid": pid, "tid": rec.tid, "name": "thread_name", "args": {"name": rec.name}})
-            metadata.append(
-                {"ph": "M", "pid": pid, "tid": rec.tid, "name": "thread_sort_index", "args": {"sort_index": rec.sort_index}}
-            )
+            metadata.extend(lane_metadata(pid, rec.tid, rec.name, rec.sort_index))
         events = []
         first_step = {}
         for rec, lane, start, end, where, done in self.steps:
             first_step.setdefault(id(rec), start)
-            args = {"task": rec.name, "suspendedAt": "%s:%s" % where if where else None}
-            if done:
-                args["done"] = True
-            elif done is None:
-                args["unfinished"] = True  # still running when the program ended
-            ts = _us(start - t0)
-            dur = _us(end - start)
-            for tid in (rec.tid, lane.tid):
-                events.append({"ph": "X", "pid": pid, "tid": tid, "ts": ts, "dur": dur,
-                               "cat": STEP_CATEGORY, "name": rec.name, "args": args})
+            events.extend(step_events(pid, (rec.tid, lane.tid), t0, start, end, rec.name, "task", where, done))
         for creator, created, ts in self.flows:
             first = first_step.get(id(created))
             if creator.tid is None or created.tid is None or first is None:
                 continue
             fid = created.flow_id
-            events.append({"ph": "s", "pid": pid, "tid": creator.tid, "ts": _us(ts - t0), "id": fid,
-                           "cat": SPAWN_CATEGORY, "name": "spawn"})
-            events.append({"ph": "f", "bp": "e", "pid": pid, "tid": created.tid, "ts": _us(first - t0),
-                           "id": fid, "cat": SPAWN_CATEGORY, "name": "spawn"})
+            events.extend(spawn_events(pid, fid, creator.tid, created.tid, t0, ts, first))
         extra = {"scheduler": "trio", "trioRuns": self.run_count}
         if self.steps_mode:
             # Counted with asyncio's (steps.py) when a program runs both.
@@ -510,6 +495,3 @@ class TrioTracer(object):
             extra["dropped"] = monitor.dropped + getattr(monitor, "steps_dropped", 0) + self.events_dropped
         return metadata, events, extra
 
-
-def _us(seconds):
-    return round(seconds * 1e6, 3)
