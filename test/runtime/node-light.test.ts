@@ -4,23 +4,12 @@
  * program (output, exit code, signals, uncaught exceptions), child processes through NODE_OPTIONS.
  * No timing thresholds on overhead here: see runtime/node/bench-overhead.mjs.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 
+import { runNode, scratchProjects, NODE_TRACER as TRACER } from "../helpers/node-tracer";
 import { traceProblems } from "../helpers/trace-format";
-
-const TRACER = resolve(dirname(fileURLToPath(import.meta.url)), "../../runtime/node/corolint-trace.mjs");
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 interface TraceEvent {
   ph: string;
@@ -62,41 +51,8 @@ interface SpanArgs {
   stack: string[];
 }
 
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const project = scratchProjects("corolint-node-trace-");
 
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "corolint-node-trace-"));
-  made.push(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
-
-/** Runs `node [--import tracer] file` in `cwd`; `onStdout` sees stdout as it comes (to time a signal). */
-function runNode(
-  cwd: string,
-  file: string,
-  options: { traced?: boolean; env?: Record<string, string>; onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void } = {},
-): Promise<Run> {
-  const args = options.traced === false ? [file] : ["--import", TRACER, file];
-  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
-  delete env["NODE_OPTIONS"];
-  if (options.env?.["NODE_OPTIONS"]) env["NODE_OPTIONS"] = options.env["NODE_OPTIONS"];
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-      options.onStdout?.(stdout, (signal) => child.kill(signal));
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
-  });
-}
 
 /** Reads a trace and checks its shape: Chrome Trace Event object form with corolint's otherData. */
 function readTrace(path: string): Trace {

@@ -5,23 +5,12 @@
  * program unchanged; and once through `corolint trace --mode steps` (cli/trace-command.ts, from
  * sources). No timing thresholds on overhead here: see runtime/node/bench-overhead.mjs.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { runTrace } from "../../cli/trace-command";
+import { runNode as runTracedNode, scratchProjects, type NodeRun } from "../helpers/node-tracer";
 import { traceProblems } from "../helpers/trace-format";
-
-const TRACER = resolve(dirname(fileURLToPath(import.meta.url)), "../../runtime/node/corolint-trace.mjs");
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 interface TraceEvent {
   ph: string;
@@ -41,32 +30,11 @@ interface Trace {
   otherData: { corolint: Record<string, unknown> & { mode: string; blocked: number; lanes: number; steps: number; sampledOut: number } };
 }
 
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "corolint-node-steps-"));
-  made.push(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
+const project = scratchProjects("corolint-node-steps-");
 
 /** Runs `node [--import tracer] file` in `cwd`, the tracer in steps mode. */
-function runNode(cwd: string, file: string, options: { traced?: boolean; env?: Record<string, string> } = {}): Promise<Run> {
-  const args = options.traced === false ? [file] : ["--import", TRACER, file];
-  const env: Record<string, string | undefined> = { ...process.env, COROLINT_TRACE_MODE: "steps", ...options.env };
-  delete env["NODE_OPTIONS"];
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
-  });
+function runNode(cwd: string, file: string, options: { traced?: boolean; env?: Record<string, string> } = {}): Promise<NodeRun> {
+  return runTracedNode(cwd, file, { traced: options.traced, env: { COROLINT_TRACE_MODE: "steps", ...options.env } });
 }
 
 /** Reads a steps trace and checks its structure; returns it with its lanes by tid. */
