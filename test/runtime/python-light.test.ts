@@ -187,8 +187,11 @@ for (const { label, command } of interpreters) {
       expect(result.stdout).toBe("argv ['x', 'y']\n");
 
       const { events, corolint, blocked } = readTrace(join(dir, "out.json"));
-      expect(blocked).toHaveLength(1);
-      const [span] = blocked;
+      // One span at the time.sleep line. (A CI machine under load may add a short stall elsewhere:
+      // what must hold is that this block is found once, whole, at its line.)
+      const atLine = blocked.filter((event) => event.args.line === line);
+      expect(atLine).toHaveLength(1);
+      const [span] = atLine;
       expect(span.dur).toBeGreaterThanOrEqual(150_000);
       expect(resolve(dir, span.args.file)).toBe(join(dir, name));
       expect(span.args.line).toBe(line);
@@ -203,10 +206,9 @@ for (const { label, command } of interpreters) {
       const lane = events.filter((event) => event.ph === "M" && event.tid === span.tid);
       expect(lane.find((event) => event.name === "thread_name")?.args).toEqual({ name: "event loop" });
       expect(lane.find((event) => event.name === "thread_sort_index")?.args).toEqual({ sort_index: 0 });
-      expect(corolint.topBlockers).toEqual([
-        { file: span.args.file, line, function: "handler", totalMs: expect.any(Number), count: 1 },
-      ]);
-      expect(corolint.topBlockers[0].totalMs).toBeGreaterThanOrEqual(150);
+      const blocker = corolint.topBlockers.find((row: { line: number }) => row.line === line);
+      expect(blocker).toEqual({ file: span.args.file, line, function: "handler", totalMs: expect.any(Number), count: 1 });
+      expect(blocker.totalMs).toBeGreaterThanOrEqual(150);
       expect(corolint.end).toEqual({ reason: "exit" });
     });
 
@@ -217,9 +219,10 @@ for (const { label, command } of interpreters) {
       expect(untraced).toMatchObject({ code: 0, stdout: "forked 20\n", stderr: "" });
       expect(traced).toEqual(untraced);
       const { blocked } = readTrace(join(dir, "out.json"));
-      expect(blocked).toHaveLength(1);
-      expect(blocked[0].args).toMatchObject({ line, function: "main" });
-      expect(blocked[0].args.samples).toBeGreaterThan(0); // the watchdog runs again after the forks
+      const atLine = blocked.filter((event) => event.args.line === line);
+      expect(atLine).toHaveLength(1);
+      expect(atLine[0].args).toMatchObject({ line, function: "main" });
+      expect(atLine[0].args.samples).toBeGreaterThan(0); // the watchdog runs again after the forks
     });
 
     it.skipIf(command === null)("records nothing for a program that only awaits", async () => {
