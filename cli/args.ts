@@ -165,8 +165,16 @@ function parseCheck(rest: string[]): ParsedArgs {
   return args;
 }
 
+/** `50ms`, `0.2s`, `50` (milliseconds) as whole milliseconds of at least 1; null for anything else. */
+function durationMs(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.trim());
+  if (!match) return null;
+  const ms = Math.round(Number(match[1]) * (match[2] === "s" ? 1000 : 1));
+  return ms >= 1 ? ms : null;
+}
+
 /**
- * `corolint trace [--threshold-ms N] [-o FILE] [--] <command...>`: options come first; the command
+ * `corolint trace [--threshold-ms N | --threshold 50ms] [-o FILE] [--] <command...>`: options come first; the command
  * starts at `--` or at the first argument that is not an option, and keeps its own options.
  */
 function parseTrace(rest: string[]): ParsedArgs {
@@ -195,6 +203,13 @@ function parseTrace(rest: string[]): ParsedArgs {
         const text = value();
         if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--threshold-ms expects a whole number of milliseconds, got '${text}'`, "trace");
         args.thresholdMs = Number(text);
+        break;
+      }
+      case "--threshold": {
+        const text = value();
+        const thresholdMs = durationMs(text);
+        if (thresholdMs === null) throw new UsageError(`--threshold expects a duration such as 50ms or 0.2s, got '${text}'`, "trace");
+        args.thresholdMs = thresholdMs;
         break;
       }
       case "-o":

@@ -124,6 +124,7 @@ Options:
                       module started) with every step, where it suspended and spawn arrows
                       (Python: about 2-3x slower on tight await loops, 1.1-1.4x on I/O)
   --threshold-ms N    report blocks longer than N milliseconds (default: 50)
+  --threshold TIME    the same as a duration: 50ms, 0.2s
   -o, --output FILE   where to write the trace (default: corolint-trace.json)
   -h, --help          show this help
 

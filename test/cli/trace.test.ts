@@ -28,7 +28,7 @@ const NODE_BLOCKING = [
 describe("corolint trace -- node", () => {
   it("passes output and exit code through, writes the trace and names the blocking line", { timeout: 60_000 }, async () => {
     const dir = makeProject({ "app.mjs": NODE_BLOCKING });
-    const { code, stdout, stderr } = await runCli(["trace", "--threshold-ms", "120", "-o", "out.json", "--", "node", "app.mjs"], dir);
+    const { code, stdout, stderr } = await runCli(["trace", "--threshold", "0.12s", "-o", "out.json", "--", "node", "app.mjs"], dir);
     expect(code).toBe(4);
     expect(stdout).toBe("handled\n");
     expect(stderr).toMatch(/^corolint: trace written to out\.json: the event loop was blocked 1 time \(\d+ ms in all\); the longest, \d+ ms, at .*app\.mjs:[1-4] spin\n$/);
@@ -96,6 +96,8 @@ describe("corolint trace usage", () => {
     [["trace"], /missing the command to trace/],
     [["trace", "--", "python3", "-E", "app.py"], /python -E makes Python ignore PYTHONPATH/],
     [["trace", "--threshold-ms", "0", "--", "node", "a.js"], /whole number of milliseconds/],
+    [["trace", "--threshold", "fast", "--", "node", "a.js"], /--threshold expects a duration such as 50ms or 0\.2s, got 'fast'/],
+    [["trace", "--threshold", "0ms", "--", "node", "a.js"], /--threshold expects a duration/],
     [["trace", "--mode", "fast", "--", "node", "a.js"], /--mode expects light or steps/],
     [["trace", "--", "python3", "-I", "app.py"], /python -I makes Python ignore PYTHONPATH/],
   ])("%j exits 2 with a message", async (args, message) => {
