@@ -4,8 +4,8 @@
  */
 import { analyzeModel, analyzeSource, IncrementalParser, languageForPath, mightHoldFinding, TypeScriptWorkspace } from "../rules/index";
 import type { PythonModel } from "../rules/python/semantic";
-import { summarizeFile } from "../rules/workspace/summarize-file";
-import type { WorkspaceIndex } from "../rules/workspace/summary";
+import { summarizeFile, summarizePythonFilePart } from "../rules/workspace/summarize-file";
+import type { FileSummary, WorkspaceIndex } from "../rules/workspace/summary";
 import type { AnalysisSettings, FileOutcome, FileTask, LocatedFinding, SummaryResult } from "./check-types";
 import { readSourceFile } from "./read-source";
 import { TRANSITIVE_RULE } from "./workspace-pass";
@@ -27,6 +27,17 @@ let typescriptFilesAdded = false;
  */
 const keptParsers = new Map<string, IncrementalParser>();
 const keptModels = new Map<string, PythonModel>();
+/**
+ * The summaries of these seeds, by their summary's `file`: the index this thread builds from the main
+ * thread's copies takes these objects instead, so that the check's own summary (the same object, cached
+ * on the model) is recognised as unchanged without comparing contents.
+ */
+const keptSummaries = new Map<string, FileSummary>();
+
+/** This thread's own summary of a seed, if it made it (see `keptSummaries`). */
+export function keptSummary(file: string): FileSummary | undefined {
+  return keptSummaries.get(file);
+}
 const MAX_KEPT_PARSERS = 256;
 
 /**
@@ -50,9 +61,10 @@ function withNotes(outcome: FileOutcome): FileOutcome {
  * language corolint reads, or failing. With `seedsOnly`, a file that cannot hold a
  * `blocking-call-transitive` finding (no async code) is not even parsed for a summary: the summary
  * pass asks for such a file only once a chain from async code may go through it. A Python one is
- * checked instead (its findings do not depend on the index), so that its text is read once.
+ * checked instead (its findings do not depend on the index), so that its text is read once. With
+ * `wanted` (function ids), a Python file gets a partial summary of these functions (and the ids of all).
  */
-export function summarizeTask(task: FileTask, settings: AnalysisSettings, seedsOnly: boolean): SummaryResult {
+export function summarizeTask(task: FileTask, settings: AnalysisSettings, seedsOnly: boolean, wanted?: string[] | null): SummaryResult {
   addTypeScriptFiles(task, settings);
   const read = readSourceFile(task.absPath);
   if (!read.ok) return { summary: null };
@@ -62,12 +74,16 @@ export function summarizeTask(task: FileTask, settings: AnalysisSettings, seedsO
     return python ? { summary: null, outcome: withNotes(checkSource(task, read.text, settings, undefined)) } : { summary: null };
   }
   try {
+    // A module that is only a call target: the functions the pass follows in it, not all of them.
+    if (wanted && python && !seedsOnly) return summarizePythonFilePart(request, new Set(wanted));
     if (!seedsOnly || !python || keptParsers.size >= MAX_KEPT_PARSERS) {
       return { summary: summarizeFile(request, undefined, typescript) };
     }
     const parser = new IncrementalParser();
     keptParsers.set(task.absPath, parser);
-    return { summary: summarizeFile(request, parser, undefined, (model) => keptModels.set(task.absPath, model)) };
+    const summary = summarizeFile(request, parser, undefined, (model) => keptModels.set(task.absPath, model));
+    if (summary) keptSummaries.set(summary.file, summary);
+    return { summary };
   } catch {
     // A file the summarizer fails on is left out of the index; its own check reports the failure.
     return { summary: null };

@@ -59,4 +59,6 @@ export type FileOutcome =
 export interface SummaryResult {
   summary: FileSummary | null;
   outcome?: FileOutcome;
+  /** For a partial summary (a Python file asked for some functions only): the ids of all its functions. */
+  ids?: string[];
 }

@@ -3,11 +3,11 @@
  * outcome per file in the order given. Threads pay off only for many files: each one loads the
  * grammar (tens of milliseconds) before its first file.
  *
- * When `blocking-call-transitive` runs, a summary pass comes first (see workspace-pass.ts): rounds of
- * `summarize` batches on the same threads, the summaries joined here, then handed to every thread
- * (`index`) before the `check` batches, so each file is analysed against the whole index. Python
- * files without async code are checked in the first round already (their findings do not depend on
- * the index), so that they are read once.
+ * When `blocking-call-transitive` runs, a summary pass comes first (see workspace-pass.ts):
+ * `summarize` batches on the same threads, more of them as summaries name more files, the summaries
+ * joined here, then handed to every thread (`index`) before the `check` batches, so each file is
+ * analysed against the whole index. Python files without async code are checked in the pass's first
+ * run already (their findings do not depend on the index), so that they are read once.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -83,8 +83,11 @@ export async function analyzeFiles(tasks: FileTask[], settings: AnalysisSettings
 }
 
 /**
- * Rounds of summaries: first the checked files that can hold a finding, then whatever the summaries
- * so far may call into (checked files or extra ones), until a round names nothing new.
+ * The summaries the index needs: first the checked files that can hold a finding, then whatever the
+ * summaries so far may call into (checked files or extra ones), until nothing new is named. Not in
+ * rounds: each batch's summaries name the next files as soon as they come back, and those are
+ * summarized alongside the rest of the first pass (which also checks the files without async code),
+ * so that no thread waits for a round's slowest file.
  */
 async function summaryPass(
   executor: Executor,
@@ -93,26 +96,85 @@ async function summaryPass(
 ): Promise<{ summaries: FileSummary[]; early: Map<number, FileOutcome> }> {
   const candidates = [...tasks, ...extraFiles];
   const demand = new SummaryDemand(candidates);
-  const seedIndexes = tasks.map((_, index) => index);
-  demand.markRequested(seedIndexes);
-  const seedResults = (await executor.run("summarize", tasks, true)) as SummaryResult[];
+  demand.markRequested(tasks.map((_, index) => index));
   const early = new Map<number, FileOutcome>();
-  seedResults.forEach((result, index) => result.outcome && early.set(index, result.outcome));
-  // Seeds without async code were not parsed, but may be named later: they can be requested again.
-  demand.forget(seedIndexes.filter((index) => seedResults[index]!.summary === null));
-  const summaries = seedResults.flatMap((result) => (result.summary ? [result.summary] : []));
-  let wanted = demand.next(seedResults.map((result, index) => ({ index, summary: result.summary })), true);
-  while (wanted.length > 0) {
-    const round = ((await executor.run("summarize", wanted.map((index) => candidates[index]!), false)) as SummaryResult[]).map((result) => result.summary);
-    for (const summary of round) if (summary) summaries.push(summary);
-    wanted = demand.next(round.map((summary, offset) => ({ index: wanted[offset]!, summary })), false);
-  }
+  const byCandidate = new Map<number, FileSummary>();
+  const pending: Promise<unknown>[] = [];
+  const track = (promise: Promise<unknown>) => {
+    // Awaited below in order; the empty handler keeps a later one's failure from going unhandled meanwhile.
+    promise.catch(() => undefined);
+    pending.push(promise);
+  };
+  const take = (round: { index: number; summary: FileSummary | null; ids?: string[] }[], roots: boolean) => {
+    // A file summarized again (more of its functions wanted) replaces its earlier part.
+    for (const { index, summary } of round) if (summary) byCandidate.set(index, summary);
+    // Seeds without async code were not parsed, but may be named: they can be requested again.
+    const wanted = [...(roots ? demand.forget(round.filter((entry) => entry.summary === null).map((entry) => entry.index)) : []), ...demand.next(round, roots)];
+    if (wanted.length > 0) summarize(wanted.sort((a, b) => a - b));
+  };
+  const summarize = (indexes: number[]) =>
+    track(
+      executor.run(
+        "summarize",
+        indexes.map((index) => candidates[index]!),
+        false,
+        undefined,
+        (offsets, results) =>
+          take(
+            offsets.map((offset) => {
+              const result = results[offset] as SummaryResult;
+              return { index: indexes[offset]!, summary: result.summary, ids: result.ids };
+            }),
+            false,
+          ),
+        indexes.map((index) => demand.wantedOf(index)),
+      ),
+    );
+  track(
+    executor.run("summarize", tasks, true, undefined, (offsets, results) => {
+      for (const offset of offsets) {
+        const outcome = (results[offset] as SummaryResult).outcome;
+        if (outcome) early.set(offset, outcome);
+      }
+      take(offsets.map((offset) => ({ index: offset, summary: (results[offset] as SummaryResult).summary })), true);
+    }),
+  );
+  // Batches may add runs while earlier ones are awaited: go on until none is left.
+  for (let i = 0; i < pending.length; i++) await pending[i];
+  // In candidate order, whatever order the batches came back in.
+  const summaries = [...byCandidate.entries()].sort((a, b) => a[0] - b[0]).map((entry) => entry[1]);
   return { summaries, early };
+}
+
+type OnBatch = (offsets: number[], results: unknown[]) => void;
+
+/**
+ * One file of the worker with the most own files left, from the end of its queue: done twice, a file
+ * with async code is costly (often a large test module), so an idle worker takes one at a time and
+ * the owner, working from the front, soon catches up.
+ */
+function stealOne(queues: number[][][]): number[] | undefined {
+  const longest = queues.reduce((most, queue) => (queue.flat().length > most.flat().length ? queue : most), []);
+  const last = longest[longest.length - 1];
+  const index = last?.pop();
+  if (last && last.length === 0) longest.pop();
+  return index === undefined ? undefined : [index];
 }
 
 /** Where files are summarized and checked: this thread or a pool of workers. */
 interface Executor {
-  run(kind: "check" | "summarize", tasks: FileTask[], seeds: boolean, onProgress?: (done: number) => void): Promise<unknown[]>;
+  /**
+   * Runs the tasks; `onBatch` gets the results so far (by task offset) and the offsets just done,
+   * as batches finish. It may start another run: runs share the threads, the newest first.
+   */
+  run(
+    kind: "check" | "summarize",
+    tasks: FileTask[],
+    seeds: boolean,
+    onProgress?: (done: number) => void,
+    onBatch?: OnBatch,
+    wanted?: (string[] | null)[],
+  ): Promise<unknown[]>;
   /** The index the following `check` runs use. */
   setSummaries(summaries: FileSummary[]): void;
   close(): Promise<void>;
@@ -128,12 +190,20 @@ class InProcess implements Executor {
     return new InProcess(settings);
   }
 
-  run(kind: "check" | "summarize", tasks: FileTask[], seeds: boolean, onProgress?: (done: number) => void): Promise<unknown[]> {
+  run(
+    kind: "check" | "summarize",
+    tasks: FileTask[],
+    seeds: boolean,
+    onProgress?: (done: number) => void,
+    onBatch?: OnBatch,
+    wanted?: (string[] | null)[],
+  ): Promise<unknown[]> {
     const results: unknown[] = [];
     for (const task of tasks) {
-      results.push(kind === "check" ? checkFile(task, this.settings, this.workspace) : summarizeTask(task, this.settings, seeds));
+      results.push(kind === "check" ? checkFile(task, this.settings, this.workspace) : summarizeTask(task, this.settings, seeds, wanted?.[results.length]));
       if (kind === "check") onProgress?.(results.length);
     }
+    onBatch?.(tasks.map((_, offset) => offset), results);
     return Promise.resolve(results);
   }
 
@@ -154,13 +224,14 @@ interface Phase {
   tasks: FileTask[];
   results: unknown[];
   done: number;
-  /** Batch id → the task indexes it holds. */
-  sent: number[][];
   typescriptBatches: number[][];
   otherBatches: number[][];
   /** Per worker, the batches of files whose trees it kept from the summary pass. */
   ownBatches: number[][][];
   onProgress: ((done: number) => void) | undefined;
+  onBatch: OnBatch | undefined;
+  /** Per task, the function ids wanted of it (a partial summary), or null for all. */
+  wanted: (string[] | null)[] | undefined;
   resolve(results: unknown[]): void;
   reject(error: Error): void;
 }
@@ -168,7 +239,13 @@ interface Phase {
 /** Worker threads kept for the whole run: the summary pass and the check share their grammar and TypeScript programs. */
 class WorkerPool implements Executor {
   private readonly workers: Worker[] = [];
-  private phase: Phase | null = null;
+  /** The runs under way, oldest first. */
+  private phases: Phase[] = [];
+  /** Batch id → its run and the task indexes it holds, until answered. */
+  private readonly sent = new Map<number, { phase: Phase; batch: number[] }>();
+  private nextBatchId = 0;
+  /** Batches sent to each worker and not answered yet. */
+  private readonly inFlight: number[] = [];
   private failure: Error | null = null;
   private closing = false;
   /** The worker that summarized a seed (and kept its tree for the check). */
@@ -179,6 +256,7 @@ class WorkerPool implements Executor {
     for (let i = 0; i < count; i++) {
       const worker = new Worker(script, { workerData: init });
       this.workers.push(worker);
+      this.inFlight.push(0);
       worker.on("message", (reply: WorkerReply) => this.received(i, reply));
       worker.on("error", (error) => this.fail(new Error(`a worker thread failed: ${error.stack ?? error.message}`)));
       worker.on("exit", (code) => {
@@ -187,7 +265,14 @@ class WorkerPool implements Executor {
     }
   }
 
-  run(kind: "check" | "summarize", tasks: FileTask[], seeds: boolean, onProgress?: (done: number) => void): Promise<unknown[]> {
+  run(
+    kind: "check" | "summarize",
+    tasks: FileTask[],
+    seeds: boolean,
+    onProgress?: (done: number) => void,
+    onBatch?: OnBatch,
+    wanted?: (string[] | null)[],
+  ): Promise<unknown[]> {
     if (this.failure) return Promise.reject(this.failure);
     if (tasks.length === 0) return Promise.resolve([]);
     // Many small batches: files that need parsing cluster in folders (a test suite of async code), and
@@ -206,30 +291,27 @@ class WorkerPool implements Executor {
       return batches;
     };
     return new Promise((resolve, reject) => {
-      this.phase = {
+      this.phases.push({
         kind,
         seeds,
         tasks,
         results: new Array(tasks.length),
         done: 0,
-        sent: [],
         typescriptBatches: slice(typescriptTasks),
         otherBatches: slice(otherTasks),
         ownBatches: ownTasks.map(slice),
         onProgress,
+        onBatch,
+        wanted,
         resolve,
         reject,
-      };
-      // Two batches in flight per worker: it starts the next one while the reply to the last travels.
-      for (let i = 0; i < this.workers.length; i++) {
-        this.sendNext(i);
-        this.sendNext(i);
-      }
+      });
+      for (let i = 0; i < this.workers.length; i++) this.fill(i);
     });
   }
 
   setSummaries(summaries: FileSummary[]): void {
-    const request: WorkerRequest = { kind: "index", summaries };
+    const request: WorkerRequest = { kind: "index", summaries: JSON.stringify(summaries) };
     for (const worker of this.workers) worker.postMessage(request);
   }
 
@@ -238,22 +320,34 @@ class WorkerPool implements Executor {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
-  private sendNext(workerIndex: number): void {
-    const phase = this.phase;
-    if (!phase) return;
-    // Its own files first, then (worker 0) TypeScript, then any; an idle worker takes another's own
-    // files rather than wait (it parses them again).
-    const batch =
-      phase.ownBatches[workerIndex]!.shift() ??
-      (workerIndex === 0 ? phase.typescriptBatches.shift() : undefined) ??
-      phase.otherBatches.shift() ??
-      phase.ownBatches.reduce((longest, queue) => (queue.length > longest.length ? queue : longest), []).shift();
-    if (!batch) return;
-    const id = phase.sent.length;
-    phase.sent.push(batch);
-    const tasks = batch.map((index) => phase.tasks[index]!);
-    const request: WorkerRequest = phase.kind === "check" ? { kind: "check", id, tasks } : { kind: "summarize", id, tasks, seeds: phase.seeds };
-    this.workers[workerIndex]!.postMessage(request);
+  /** Two batches in flight per worker: it starts the next one while the reply to the last travels. */
+  private fill(workerIndex: number): void {
+    while (this.inFlight[workerIndex]! < 2 && this.sendNext(workerIndex));
+  }
+
+  private sendNext(workerIndex: number): boolean {
+    // The newest run first: in the summary pass, the files later runs summarize may name more files,
+    // and the check waits for all of them.
+    for (let p = this.phases.length - 1; p >= 0; p--) {
+      const phase = this.phases[p]!;
+      // Its own files first, then (worker 0) TypeScript, then any; an idle worker takes another's own
+      // files rather than wait (it parses and models them again).
+      const batch =
+        phase.ownBatches[workerIndex]!.shift() ??
+        (workerIndex === 0 ? phase.typescriptBatches.shift() : undefined) ??
+        phase.otherBatches.shift() ??
+        stealOne(phase.ownBatches);
+      if (!batch) continue;
+      const id = this.nextBatchId++;
+      this.sent.set(id, { phase, batch });
+      const tasks = batch.map((index) => phase.tasks[index]!);
+      const wanted = phase.wanted && batch.map((index) => phase.wanted![index] ?? null);
+      const request: WorkerRequest = phase.kind === "check" ? { kind: "check", id, tasks } : { kind: "summarize", id, tasks, seeds: phase.seeds, wanted };
+      this.inFlight[workerIndex]!++;
+      this.workers[workerIndex]!.postMessage(request);
+      return true;
+    }
+    return false;
   }
 
   private received(workerIndex: number, reply: WorkerReply): void {
@@ -261,29 +355,30 @@ class WorkerPool implements Executor {
       this.fail(new Error(reply.message));
       return;
     }
-    const phase = this.phase;
-    if (!phase) return;
+    if (this.failure) return;
+    this.inFlight[workerIndex]!--;
     const results: unknown[] = reply.kind === "outcomes" ? reply.outcomes : reply.results;
-    const batch = phase.sent[reply.id]!;
+    const { phase, batch } = this.sent.get(reply.id)!;
+    this.sent.delete(reply.id);
     results.forEach((result, offset) => {
       phase.results[batch[offset]!] = result;
       if (phase.kind === "summarize" && phase.seeds && (result as SummaryResult).summary !== null) this.owners.set(phase.tasks[batch[offset]!]!.absPath, workerIndex);
     });
     phase.done += results.length;
     phase.onProgress?.(phase.done);
+    phase.onBatch?.(batch, phase.results);
     if (phase.done === phase.tasks.length) {
-      this.phase = null;
+      this.phases = this.phases.filter((other) => other !== phase);
       phase.resolve(phase.results);
-    } else {
-      this.sendNext(workerIndex);
     }
+    this.fill(workerIndex);
   }
 
   private fail(error: Error): void {
     if (this.failure || this.closing) return;
     this.failure = error;
-    const phase = this.phase;
-    this.phase = null;
-    phase?.reject(error);
+    const phases = this.phases;
+    this.phases = [];
+    for (const phase of phases) phase.reject(error);
   }
 }

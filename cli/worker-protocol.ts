@@ -1,6 +1,5 @@
 /** The messages between the CLI's main thread and its worker threads (`cli/worker.ts`). */
 import type { GrammarFiles } from "../rules/index";
-import type { FileSummary } from "../rules/workspace/summary";
 import type { AnalysisSettings, FileOutcome, FileTask, SummaryResult } from "./check-types";
 
 /** Sent once as `workerData`. */
@@ -14,12 +13,13 @@ export interface WorkerInit {
  * `seeds`, a file that cannot hold a `blocking-call-transitive` finding is not summarized but checked
  * right away, see `SummaryResult`), or the
  * run's summaries, which the worker's index holds for the `check` batches that follow (`index`, no
- * reply). `id` comes back in the reply.
+ * reply; as JSON text: serialized once for all workers, and a string is copied cheaply). `id` comes
+ * back in the reply.
  */
 export type WorkerRequest =
   | { kind: "check"; id: number; tasks: FileTask[] }
-  | { kind: "summarize"; id: number; tasks: FileTask[]; seeds: boolean }
-  | { kind: "index"; summaries: FileSummary[] };
+  | { kind: "summarize"; id: number; tasks: FileTask[]; seeds: boolean; wanted?: (string[] | null)[] }
+  | { kind: "index"; summaries: string };
 
 /** The results of a batch, in the order of its tasks, or a failure that ends the worker's usefulness. */
 export type WorkerReply =

@@ -6,8 +6,8 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { initCore } from "../rules/index";
 import { createWorkspaceIndex } from "../rules/workspace/index";
-import type { WorkspaceIndex } from "../rules/workspace/summary";
-import { checkFile, summarizeTask } from "./check-file";
+import type { FileSummary, WorkspaceIndex } from "../rules/workspace/summary";
+import { checkFile, keptSummary, summarizeTask } from "./check-file";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-protocol";
 
 const port = parentPort;
@@ -25,10 +25,10 @@ port.on("message", (request: WorkerRequest) => {
       switch (request.kind) {
         case "index":
           workspace = createWorkspaceIndex();
-          for (const summary of request.summaries) workspace.update(summary);
+          for (const summary of JSON.parse(request.summaries) as FileSummary[]) workspace.update(keptSummary(summary.file) ?? summary);
           return;
         case "summarize":
-          reply = { kind: "summaries", id: request.id, results: request.tasks.map((task) => summarizeTask(task, init.settings, request.seeds)) };
+          reply = { kind: "summaries", id: request.id, results: request.tasks.map((task, i) => summarizeTask(task, init.settings, request.seeds, request.wanted?.[i])) };
           break;
         case "check":
           reply = { kind: "outcomes", id: request.id, outcomes: request.tasks.map((task) => checkFile(task, init.settings, workspace)) };

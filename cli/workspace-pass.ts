@@ -87,6 +87,14 @@ export class SummaryDemand {
   private readonly followed = new Set<string>();
   /** Lookups waiting for a candidate's summary, by candidate. */
   private readonly waiting = new Map<number, ModuleTarget[]>();
+  /**
+   * Python modules that are only call targets get partial summaries (the functions followed in them,
+   * see `summarizePythonPart`): the function ids asked of each, the ids of all its functions once a
+   * part came back, and those being summarized again because a later lookup wants more.
+   */
+  private readonly asked = new Map<number, Set<string>>();
+  private readonly allIds = new Map<number, Set<string>>();
+  private readonly again = new Set<number>();
 
   constructor(candidates: readonly FileTask[]) {
     candidates.forEach((task, index) => {
@@ -98,9 +106,22 @@ export class SummaryDemand {
     });
   }
 
-  /** Makes candidates requestable again (seeds left unparsed because they hold no async code). */
-  forget(indexes: Iterable<number>): void {
-    for (const index of indexes) this.requested.delete(index);
+  /**
+   * Makes candidates requestable again (seeds left unparsed because they hold no async code), and
+   * returns those that lookups already wait for: they are to be summarized now.
+   */
+  forget(indexes: Iterable<number>): number[] {
+    const wanted: number[] = [];
+    for (const index of indexes) {
+      if (this.waiting.has(index)) wanted.push(index);
+      else this.requested.delete(index);
+    }
+    return wanted;
+  }
+
+  /** The function ids to summarize of a candidate `next` returned (a Python file's part). */
+  wantedOf(index: number): string[] {
+    return [...(this.asked.get(index) ?? [])].sort();
   }
 
   /** Marks candidates as requested: `next` never asks for them. */
@@ -113,13 +134,15 @@ export class SummaryDemand {
    * With `roots` (the seeds, where findings are reported), the calls in async context of these
    * summaries are the starting points; otherwise only the functions earlier lookups named are followed.
    */
-  next(round: readonly { index: number; summary: FileSummary | null }[], roots: boolean): number[] {
+  next(round: readonly { index: number; summary: FileSummary | null; ids?: string[] }[], roots: boolean): number[] {
     const wanted: number[] = [];
     const lookups: ModuleTarget[] = [];
     const functions: { index: number; id: string }[] = [];
-    for (const { index, summary } of round) {
+    for (const { index, summary, ids } of round) {
+      this.again.delete(index);
       if (!summary) continue;
       this.summaries.set(index, summary);
+      this.allIds.set(index, new Set(ids ?? summary.functions.map((fn) => fn.id)));
       if (roots) {
         // Findings are reported on calls in async functions, and the summaries index every one of
         // them (nested ones by position): they are the starts.
@@ -154,6 +177,29 @@ export class SummaryDemand {
     }
   }
 
+  private wait(index: number, target: ModuleTarget, key: string): void {
+    const list = this.waiting.get(index) ?? [];
+    list.push(target);
+    this.waiting.set(index, list);
+    this.followed.delete(key);
+  }
+
+  private ask(index: number, id: string): void {
+    const ids = this.asked.get(index) ?? new Set<string>();
+    ids.add(id);
+    this.asked.set(index, ids);
+  }
+
+  /**
+   * The function a lookup of `id` finds in a summary, like the index: the function itself, else (a
+   * Python class called) its `__init__`; null for neither. A part answers from all the file's ids.
+   */
+  private functionId(index: number, summary: FileSummary, id: string): string | null {
+    const ids = this.allIds.get(index)!;
+    if (ids.has(id)) return id;
+    return summary.language === "python" && ids.has(`${id}.__init__`) ? `${id}.__init__` : null;
+  }
+
   private followLookup(target: ModuleTarget, functions: { index: number; id: string }[], lookups: ModuleTarget[], wanted: number[]): void {
     if (target.path.length === 0) return;
     const key = `${target.module}\0${target.path.join(".")}`;
@@ -163,10 +209,10 @@ export class SummaryDemand {
       const summary = this.summaries.get(index);
       if (!summary) {
         // Not summarized yet: ask for it, and look again when its summary comes.
-        const list = this.waiting.get(index) ?? [];
-        list.push(target);
-        this.waiting.set(index, list);
-        this.followed.delete(key);
+        this.wait(index, target, key);
+        const id = target.path.join(".");
+        this.ask(index, id);
+        this.ask(index, `${id}.__init__`);
         if (!this.requested.has(index)) {
           this.requested.add(index);
           wanted.push(index);
@@ -174,8 +220,18 @@ export class SummaryDemand {
         continue;
       }
       if (!summary.moduleKeys.includes(target.module)) continue;
-      const id = target.path.join(".");
-      if (summary.functions.some((fn) => fn.id === id)) functions.push({ index, id });
+      const id = this.functionId(index, summary, target.path.join("."));
+      if (id !== null && !summary.functions.some((fn) => fn.id === id)) {
+        // A part without this function: summarize the file again with it, and look again then.
+        this.wait(index, target, key);
+        this.ask(index, id);
+        if (!this.again.has(index)) {
+          this.again.add(index);
+          wanted.push(index);
+        }
+        continue;
+      }
+      if (id !== null) functions.push({ index, id });
       for (const reexport of summary.reexports) {
         if (reexport.name === target.path[0]) {
           lookups.push({ kind: "module", module: reexport.target.module, path: [...reexport.target.path, ...target.path.slice(1)] });
@@ -192,6 +248,7 @@ export class SummaryDemand {
 }
 
 type ModuleTarget = Extract<CallTarget, { kind: "module" }>;
+
 
 function candidateKeys(absPath: string): string[] {
   const path = toPosix(absPath);

@@ -68,26 +68,64 @@ export function summarizePython(
   return summary;
 }
 
-function summarizeModel(model: PythonModel, file: string, options: AnalysisOptions, moduleKeys: string[]): FileSummary {
+/**
+ * A summary of only some functions of a module that is just a call target (the CLI's summary pass):
+ * those `wanted` names and the functions of the same file they call, transitively. `ids` lists every
+ * indexed function, so that the pass can ask again for one it was not given. Resolving the calls of
+ * the functions nobody follows is most of a summary's cost.
+ */
+export function summarizePythonPart(
+  model: PythonModel,
+  file: string,
+  options: AnalysisOptions,
+  moduleKeys: string[],
+  wanted: ReadonlySet<string>,
+): { summary: FileSummary; ids: string[] } {
+  const indexed = indexedFunctions(model);
+  return { summary: summarizeModel(model, file, options, moduleKeys, indexed, wanted), ids: [...indexed.keys()] };
+}
+
+function summarizeModel(
+  model: PythonModel,
+  file: string,
+  options: AnalysisOptions,
+  moduleKeys: string[],
+  indexed = indexedFunctions(model),
+  wanted?: ReadonlySet<string>,
+): FileSummary {
   const path = toSlashes(file);
   const calls = callTargetsOf(model, path, moduleKeys);
-  const byFunction = new Map<FunctionInfo, { blocking: DirectBlockingCall[]; calls: OutgoingCall[] }>();
-  const indexed = indexedFunctions(model);
-  for (const func of indexed.values()) byFunction.set(func, { blocking: [], calls: [] });
+  const sites = new Map<FunctionInfo, Site[]>();
   for (const site of model.calls) {
-    const entry = site.func ? byFunction.get(site.func) : undefined;
-    if (!entry) continue;
-    const blocking = blockingCallAt(model, site.node, site.scope, options.extraBlockingCalls);
-    if (blocking) {
-      entry.blocking.push({ callee: blocking.name, range: rangeOf(site.node) });
-      continue;
+    if (!site.func) continue;
+    const list = sites.get(site.func);
+    if (list) list.push(site);
+    else sites.set(site.func, [site]);
+  }
+  const entries = new Map<string, { blocking: DirectBlockingCall[]; calls: OutgoingCall[] }>();
+  const queue = wanted ? [...wanted] : [...indexed.keys()];
+  for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
+    const func = indexed.get(id);
+    if (!func || entries.has(id)) continue;
+    const entry = { blocking: [] as DirectBlockingCall[], calls: [] as OutgoingCall[] };
+    entries.set(id, entry);
+    for (const site of sites.get(func) ?? []) {
+      const blocking = blockingCallAt(model, site.node, site.scope, options.extraBlockingCalls);
+      if (blocking) {
+        entry.blocking.push({ callee: blocking.name, range: rangeOf(site.node) });
+        continue;
+      }
+      const call = calls.outgoingCall(site);
+      if (!call) continue;
+      entry.calls.push(call);
+      // A part: the functions of this file it calls are followed too (the index would go there).
+      if (wanted && call.target.kind === "local") queue.push(call.target.id);
     }
-    const call = calls.outgoingCall(site);
-    if (call) entry.calls.push(call);
   }
   const functions: FunctionSummary[] = [];
   for (const [id, func] of indexed) {
-    const entry = byFunction.get(func)!;
+    const entry = entries.get(id);
+    if (!entry) continue;
     const name = func.node.childForFieldName("name") ?? func.node;
     functions.push({ id, async: model.contextOf(func) === "async", range: rangeOf(name), blocking: entry.blocking, calls: entry.calls });
   }

@@ -7,7 +7,7 @@ import { languageForPath, resolveOptions } from "../analyze";
 import type { IncrementalParser } from "../incremental";
 import { parsePython } from "../python/parser";
 import { PythonModel } from "../python/semantic";
-import { summarizePython } from "../python/summarize";
+import { summarizePython, summarizePythonPart } from "../python/summarize";
 import { TypeScriptModel } from "../typescript/model";
 import { summarizeTypeScript } from "../typescript/summarize";
 import { loadTypeScript, ts } from "../typescript/ts-runtime";
@@ -46,6 +46,22 @@ export function summarizeFile(
     return summarizePython(model, file, options, pythonModuleKeys(file, workspaceRootsOf(request.path, request.absolutePath, request.workspaceRoots)));
   } finally {
     if (!parser) tree.delete();
+  }
+}
+
+/**
+ * A Python file's partial summary (see `summarizePythonPart`): the functions `wanted` names and those
+ * of the file they call, and the ids of all its functions. For modules that are only call targets.
+ */
+export function summarizePythonFilePart(request: AnalyzeRequest, wanted: ReadonlySet<string>): { summary: FileSummary; ids: string[] } {
+  const options = resolveOptions(request.options);
+  const file = summaryFileOf(request.path, request.absolutePath);
+  const tree = parsePython(request.source);
+  try {
+    const model = new PythonModel(tree, request.source, options.extraAsyncDecorators);
+    return summarizePythonPart(model, file, options, pythonModuleKeys(file, workspaceRootsOf(request.path, request.absolutePath, request.workspaceRoots)), wanted);
+  } finally {
+    tree.delete();
   }
 }
 

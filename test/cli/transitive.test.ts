@@ -145,4 +145,45 @@ describe("blocking-call-transitive in corolint check", () => {
     expect(finding).toMatchObject({ file: "svc/api.py", line: 5, column: 12 });
     expect(finding!.related?.map((r) => [r.file, r.line])).toEqual([["svc/db/queries.py", 5]]);
   });
+
+  it("follows a class called through its __init__, and a helper module asked for a second function later", async () => {
+    // `helpers` is first summarized in part (for `first`), then again when `other.go` names `second`;
+    // `deep` is reached only through `Repo.__init__`.
+    const dir = makeProject({
+      "pyproject.toml": "[tool.corolint]\n",
+      "pkg/__init__.py": "",
+      "pkg/app.py": "from pkg import helpers, other\n\n\nasync def main():\n    helpers.first()\n    other.go()\n    helpers.Repo()\n",
+      "pkg/other.py": "from pkg import helpers\n\n\ndef go():\n    helpers.second()\n",
+      "pkg/helpers.py": [
+        "import time",
+        "from pkg import deep",
+        "",
+        "",
+        "def first():",
+        "    return 1",
+        "",
+        "",
+        "def second():",
+        "    _sleep()",
+        "",
+        "",
+        "def _sleep():",
+        "    time.sleep(1)",
+        "",
+        "",
+        "class Repo:",
+        "    def __init__(self):",
+        "        deep.block()",
+        "",
+      ].join("\n"),
+      "pkg/deep.py": "import subprocess\n\n\ndef block():\n    subprocess.run(['ls'])\n",
+    });
+    const inProcess = transitiveFindings((await runCli(["check", "pkg/app.py", "--format", "json", "--jobs", "1"], dir)).stdout);
+    expect(inProcess.map((f) => [f.line, f.related?.map((r) => [r.file, r.line])])).toEqual([
+      [6, [["pkg/other.py", 5], ["pkg/helpers.py", 10], ["pkg/helpers.py", 14]]],
+      [7, [["pkg/helpers.py", 19], ["pkg/deep.py", 5]]],
+    ]);
+    const threads = transitiveFindings((await runCli(["check", "pkg", "--format", "json", "--jobs", "2"], dir)).stdout);
+    expect(threads).toEqual(inProcess);
+  });
 });
