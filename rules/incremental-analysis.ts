@@ -25,8 +25,10 @@ export class IncrementalAnalyzer {
   private state: DocumentState | null = null;
   /** How the last `analyze` went: for tests and benchmarks. */
   lastRun: "full" | "partial" = "full";
+  /** Whether the last partial run kept `blocking-call-transitive`'s findings or computed them: for tests. */
+  lastTransitive: "kept" | "computed" = "computed";
 
-  analyze(request: AnalyzeRequest): AnalysisResult {
+  analyze(request: AnalyzeRequest, hints: EditHints = {}): AnalysisResult {
     const options = resolveOptions(request.options);
     const key = JSON.stringify([request.path, request.rules ?? null, options]);
     const previous = this.state;
@@ -35,7 +37,7 @@ export class IncrementalAnalyzer {
     const tree = this.parser.parse(request.source);
     const edit = this.parser.lastEdit;
     if (previous && edit && previous.key === key) {
-      const result = this.analyzeEdit(previous, tree, edit, request, options);
+      const result = this.analyzeEdit(previous, tree, edit, request, options, hints);
       if (result) {
         this.lastRun = "partial";
         return result;
@@ -63,12 +65,20 @@ export class IncrementalAnalyzer {
     const stored = parts.map((part, index) =>
       storedPart(part, model.factsWithin(part.startIndex, part.endIndex), byPart[index], interfaceText(part, request.source)),
     );
-    if (stored.every((part) => !part.facts.opaque)) this.state = { key, parts: stored };
+    const transitive = findings.filter((finding) => finding.rule === TRANSITIVE);
+    if (stored.every((part) => !part.facts.opaque)) this.state = { key, parts: stored, transitive };
     return result;
   }
 
   /** The result for an edit confined to some parts, or null when the whole file must be analysed. */
-  private analyzeEdit(previous: DocumentState, tree: Tree, edit: TextChange, request: AnalyzeRequest, options: AnalysisOptions): AnalysisResult | null {
+  private analyzeEdit(
+    previous: DocumentState,
+    tree: Tree,
+    edit: TextChange,
+    request: AnalyzeRequest,
+    options: AnalysisOptions,
+    hints: EditHints,
+  ): AnalysisResult | null {
     const source = request.source;
     const parts = moduleParts(tree.rootNode);
     const oldParts = previous.parts;
@@ -143,10 +153,14 @@ export class IncrementalAnalyzer {
         stored.push(storedPart(part, facts, byPart[index], editedInterfaces[index]));
       }
     }
-    const transitive = this.transitiveFindings(tree, request, options);
+    // An unchanged summary means the same calls with the same ranges: a transitive finding the edit
+    // does not touch (nor moves) is still right. Anything else runs the rule on the whole file.
+    const untouched = hints.summaryUnchanged && previous.transitive.every((finding) => sameRanges(mover(finding), finding));
+    this.lastTransitive = untouched ? "kept" : "computed";
+    const transitive = untouched ? previous.transitive : this.transitiveFindings(tree, request, options);
     if (transitive === null) return null;
     const allParts = [...kept.slice(0, before), ...stored, ...kept.slice(parts.length - after)];
-    this.state = { key: previous.key, parts: allParts };
+    this.state = { key: previous.key, parts: allParts, transitive };
     const all = [...allParts.flatMap((part) => part.findings), ...transitive];
     return { findings: finishFindings(all, tree.rootNode, source), ruleErrors: [] };
   }
@@ -182,6 +196,19 @@ interface DocumentState {
   /** The request's path, rules and options: findings depend on them. */
   key: string;
   parts: StoredPart[];
+  /** `blocking-call-transitive`'s raw findings for the whole file. */
+  transitive: Finding[];
+}
+
+/** What the caller knows about an edit that the analyzer cannot see cheaply. */
+export interface EditHints {
+  /**
+   * The file's workspace summary (rules/workspace/summary.ts) is exactly what it was at the last
+   * analysis, ranges included, and the workspace index has not changed since: the
+   * `blocking-call-transitive` findings untouched by the edit still hold, and the whole-file model
+   * that rule needs is not built again. (The language server knows this from the summary it indexes.)
+   */
+  summaryUnchanged?: boolean;
 }
 
 function storedPart(part: ModulePart, facts: ModuleFacts, findings: Finding[], interfaceOf: string): StoredPart {
@@ -223,6 +250,11 @@ function mergeFacts(all: readonly ModuleFacts[]): ModuleFacts {
 
 function sameFacts(a: ModuleFacts, b: ModuleFacts): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** True when `moved` is `original` with every range (related places, fix edits) where it was. */
+function sameRanges(moved: Finding | null, original: Finding): boolean {
+  return moved !== null && JSON.stringify(moved) === JSON.stringify(original);
 }
 
 function compare(a: Position, b: Position): number {

@@ -11,7 +11,7 @@ import { uriBaseName, uriToFilePath } from "./file-uris";
 import type { ProjectConfigs } from "./project-config";
 import type { CorolintSettings } from "./protocol";
 import type { SettingsStore } from "./settings";
-import type { WorkspaceIndexer } from "./workspace-index";
+import type { SummaryChange, WorkspaceIndexer } from "./workspace-index";
 
 /** The part of an open document the analysis needs (vscode-languageserver-textdocument's `TextDocument` fits). */
 export interface OpenDocument {
@@ -124,20 +124,22 @@ export class DocumentAnalyzer {
       // (An unsaved document has no path other files could import it by.)
       const onDisk = request.absolutePath !== undefined;
       const full: AnalyzeRequest = { ...request, source: text, ...(onDisk ? { workspace: this.indexer.index } : {}) };
-      const reshaped = onDisk && this.updateSummary(uri, full, isTypeScript);
+      const change = onDisk ? this.updateSummary(uri, full, isTypeScript) : "none";
       let result;
       if (isTypeScript) {
         result = analyzeSource(full, undefined, this.typescript);
       } else {
         // What this document calls changed: findings kept for its untouched parts may follow old calls.
-        if (reshaped) this.invalidate(uri);
+        if (change === "reshaped") this.invalidate(uri);
         let analyzer = this.analyzers.get(uri);
         if (!analyzer) {
           analyzer = new IncrementalAnalyzer();
           this.analyzers.set(uri, analyzer);
         }
         const own = onDisk ? this.indexer.index.summaryOf(toSlashes(request.absolutePath!)) : undefined;
-        result = analyzer.analyze(full);
+        // An exactly unchanged summary (typing inside a function, away from its calls) lets the
+        // analyzer keep blocking-call-transitive's findings instead of modelling the whole file again.
+        result = analyzer.analyze(full, { summaryUnchanged: change === "same" });
         // A partial analysis indexes the summary of the parts it re-analysed only: put the whole one back.
         if (analyzer.lastRun === "partial") this.indexer.restore(own);
       }
@@ -185,8 +187,8 @@ export class DocumentAnalyzer {
     this.toldTooLarge.delete(uri);
   }
 
-  /** Updates the index with the document's summary; true when what it calls changed. Never throws. */
-  private updateSummary(uri: string, request: AnalyzeRequest, isTypeScript: boolean): boolean {
+  /** Updates the index with the document's summary and says how it changed. Never throws. */
+  private updateSummary(uri: string, request: AnalyzeRequest, isTypeScript: boolean): SummaryChange {
     try {
       if (isTypeScript) return this.indexer.updateOpen(request, undefined, this.typescript);
       let parser = this.summaryParsers.get(uri);
@@ -197,7 +199,7 @@ export class DocumentAnalyzer {
       return this.indexer.updateOpen(request, parser);
     } catch (error) {
       this.logOnce(`${uri}\0summary`, `corolint: could not index ${request.path} for blocking-call-transitive: ${describeError(error)}`);
-      return false;
+      return "none";
     }
   }
 

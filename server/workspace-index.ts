@@ -82,17 +82,17 @@ export class WorkspaceIndexer {
    * in what it calls (not only in where things are: then the document's own findings may change
    * too); the callers are reported as affected on any change (their hops point into the file).
    */
-  updateOpen(request: AnalyzeRequest, parser?: IncrementalParser, typescript?: TypeScriptWorkspace): boolean {
-    if (request.absolutePath === undefined) return false;
+  updateOpen(request: AnalyzeRequest, parser?: IncrementalParser, typescript?: TypeScriptWorkspace): SummaryChange {
+    if (request.absolutePath === undefined) return "none";
     const file = toSlashes(request.absolutePath);
     this.open.add(file);
     const summary = summarizeFile(request, parser, typescript);
-    if (summary === null) return false;
+    if (summary === null) return "none";
     const previous = this.index.summaryOf(file);
-    if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(summary)) return false;
+    if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(summary)) return "same";
     const affected = this.replace(summary);
     if (affected.size > 0) this.events.affected(affected);
-    return previous === undefined || shape(previous) !== shape(summary);
+    return previous === undefined || shape(previous) !== shape(summary) ? "reshaped" : "moved";
   }
 
   /** Puts back an open document's own summary after an analysis that may have indexed part of it. */
@@ -176,6 +176,12 @@ export class WorkspaceIndexer {
 }
 
 /** What a summary calls and defines, without the ranges (an edit above a function moves them). */
+/**
+ * How an open document's summary changed: `same` (exactly, ranges included), `moved` (the same calls
+ * at other places), `reshaped` (what it defines or calls changed), `none` (not indexed).
+ */
+export type SummaryChange = "same" | "moved" | "reshaped" | "none";
+
 function shape(summary: FileSummary): string {
   return JSON.stringify({
     keys: summary.moduleKeys,

@@ -6,6 +6,7 @@ import type { AnalyzeRequest } from "../rules/types";
 import { generateModule } from "../bench/lsp-bench.mjs";
 import { loadCore } from "./helpers/core";
 import { random } from "./helpers/random";
+import { summarizeFile } from "../rules/workspace/summarize-file";
 
 beforeAll(loadCore);
 
@@ -161,5 +162,46 @@ describe("IncrementalAnalyzer", () => {
     expect(analyzer.lastRun).toBe("full");
     expect(off.findings.some((f) => f.rule === "blocking-call")).toBe(false);
     analyzer.dispose();
+  });
+});
+
+describe("IncrementalAnalyzer, blocking-call-transitive with an unchanged summary", () => {
+  const source = [
+    "import time",
+    "",
+    "def load_user(user_id):",
+    "    time.sleep(0.1)",
+    "    return {'id': user_id}",
+    "",
+    "def banner():",
+    "    return 'hello'",
+    "",
+    "async def handler():",
+    "    return load_user(1)",
+    "",
+  ].join("\n");
+  const request = (text: string): AnalyzeRequest => ({ path: "app.py", source: text });
+  const summaryOf = (text: string) => JSON.stringify(summarizeFile(request(text)));
+
+  it("keeps the findings for an edit away from the calls, and they equal a whole-file analysis", () => {
+    const analyzer = new IncrementalAnalyzer();
+    analyzer.analyze(request(source));
+    const edited = source.replace("'hello'", "'hullo'");
+    expect(summaryOf(edited)).toBe(summaryOf(source)); // the hint the server would give is true
+    const result = analyzer.analyze(request(edited), { summaryUnchanged: true });
+    expect(analyzer.lastRun).toBe("partial");
+    expect(analyzer.lastTransitive).toBe("kept");
+    expect(result.findings.some((finding) => finding.rule === "blocking-call-transitive")).toBe(true);
+    expect(result).toEqual(analyzeSource(request(edited)));
+  });
+
+  it("computes them again when the edit is inside a finding, even with the same summary", () => {
+    const analyzer = new IncrementalAnalyzer();
+    analyzer.analyze(request(source));
+    const edited = source.replace("load_user(1)", "load_user(2)"); // same ranges, other argument
+    expect(summaryOf(edited)).toBe(summaryOf(source));
+    const result = analyzer.analyze(request(edited), { summaryUnchanged: true });
+    expect(analyzer.lastTransitive).toBe("computed");
+    expect(result).toEqual(analyzeSource(request(edited))); // the fix's text carries the new argument
   });
 });
