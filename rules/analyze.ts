@@ -76,7 +76,7 @@ function runRule(rule: Rule, severity: Severity, model: PythonModel, request: An
         rule: rule.id,
         severity,
         message: report.message,
-        range: rangeOf(report.node, report.end),
+        range: "range" in report ? report.range : rangeOf(report.node, report.end),
         related: report.related?.map((r) => ("node" in r ? { message: r.message, range: rangeOf(r.node) } : r)),
         ...(report.fixes && report.fixes.length > 0 ? { fixes: report.fixes } : {}),
       });

@@ -1,10 +1,20 @@
 import type { Tree } from "web-tree-sitter";
 import { effectiveSeverity, finishFindings, resolveOptions, runRules } from "./analyze";
-import { blockingCallTransitive } from "./catalogue/blocking-call-transitive";
+import {
+  blockingCallTransitive,
+  pythonTransitiveCandidates,
+  pythonTransitiveReports,
+  transitiveNaming,
+  type TransitiveCandidate,
+} from "./catalogue/blocking-call-transitive";
 import { IncrementalParser, type TextChange } from "./incremental";
 import { interfaceText, moduleParts, type ModulePart } from "./python/parts";
-import { PythonModel, type BuildPlan, type ModuleFacts } from "./python/semantic";
-import type { AnalysisOptions, AnalysisResult, AnalyzeRequest, Finding, Position, Range } from "./types";
+import { PythonModel, type BuildPlan, type Framework, type ModuleFacts } from "./python/semantic";
+import { movedFunctionId, summarizePython, summarizePythonWithin } from "./python/summarize";
+import type { AnalysisOptions, AnalysisResult, AnalyzeRequest, Finding, Fix, Position, Range, Severity } from "./types";
+import { createWorkspaceIndex } from "./workspace/index";
+import { pythonModuleKeys, summaryFileOf, toSlashes, workspaceRootsOf } from "./workspace/module-keys";
+import type { FileSummary, FunctionSummary } from "./workspace/summary";
 
 /**
  * Analyses one open document edit after edit, re-analysing only the top-level statements an edit
@@ -16,35 +26,46 @@ import type { AnalysisOptions, AnalysisResult, AnalyzeRequest, Finding, Position
  * settings) re-analyses the whole file. The result always equals `analyzeSource` on the same text;
  * a test checks this over random edits.
  *
- * `blocking-call-transitive` is the exception: its findings depend on every function of the file
- * (and, through the workspace index, on other files), so they are never kept per part: it runs on a
- * model of the whole file at every edit, which also gives the index this text's summary.
+ * `blocking-call-transitive` depends on every function of the file and, through the workspace index,
+ * on other files, so its findings are not kept: what is kept per part is the part's share of the
+ * file's summary (rules/workspace/summary.ts) and the rule's candidates (the calls of coroutines that
+ * may reach workspace code, with their fixes), made on the same partial model for edited parts and
+ * moved with the rest. Every analysis puts the summary together, indexes it, and follows each
+ * candidate through the index (which keeps the chains it found until a file they pass changes).
  */
 export class IncrementalAnalyzer {
   private readonly parser = new IncrementalParser();
   private state: DocumentState | null = null;
   /** How the last `analyze` went: for tests and benchmarks. */
   lastRun: "full" | "partial" = "full";
-  /** Whether the last partial run kept `blocking-call-transitive`'s findings or computed them: for tests. */
-  lastTransitive: "kept" | "computed" = "computed";
+  /** The summary of the text last analysed, as given to the index; null when none was made. For tests. */
+  lastSummary: FileSummary | null = null;
 
-  analyze(request: AnalyzeRequest, hints: EditHints = {}): AnalysisResult {
+  /**
+   * Analyses the document's text (`request.source`). With `host`, the text's summary goes to the
+   * host, which indexes it in `request.workspace`, before `blocking-call-transitive` follows calls
+   * through that index; it is made even when the rule is off here, since other files' findings
+   * depend on it.
+   */
+  analyze(request: AnalyzeRequest, host?: SummaryHost): AnalysisResult {
     const options = resolveOptions(request.options);
-    const key = JSON.stringify([request.path, request.rules ?? null, options]);
+    const transitive = transitiveSettings(request, options, host);
+    const key = JSON.stringify([request.path, request.rules ?? null, options, transitive.summarize]);
     const previous = this.state;
     // Cleared first: if anything below throws, the next edit starts from a whole-file analysis.
     this.state = null;
+    this.lastSummary = null;
     const tree = this.parser.parse(request.source);
     const edit = this.parser.lastEdit;
     if (previous && edit && previous.key === key) {
-      const result = this.analyzeEdit(previous, tree, edit, request, options, hints);
+      const result = this.analyzeEdit(previous, tree, edit, request, options, transitive);
       if (result) {
         this.lastRun = "partial";
         return result;
       }
     }
     this.lastRun = "full";
-    return this.analyzeWhole(tree, request, options, key);
+    return this.analyzeWhole(tree, request, options, key, transitive);
   }
 
   /** Frees the syntax tree and the kept findings. */
@@ -53,20 +74,40 @@ export class IncrementalAnalyzer {
     this.state = null;
   }
 
-  private analyzeWhole(tree: Tree, request: AnalyzeRequest, options: AnalysisOptions, key: string): AnalysisResult {
+  private analyzeWhole(tree: Tree, request: AnalyzeRequest, options: AnalysisOptions, key: string, transitive: TransitiveSettings): AnalysisResult {
     const model = new PythonModel(tree, request.source, options.extraAsyncDecorators);
-    const { findings, ruleErrors } = runRules(model, request, options);
+    const { findings, ruleErrors } = runRules(model, request, options, (id) => id !== TRANSITIVE);
+    let functions: FunctionSummary[] = [];
+    let candidates: TransitiveCandidate[] = [];
+    let reexports: FileSummary["reexports"] = [];
+    if (transitive.summarize) {
+      try {
+        const summary = summarizePython(model, summaryFileOf(request.path, request.absolutePath), options, moduleKeysOf(request));
+        ({ functions, reexports } = summary);
+        if (transitive.severity !== null) candidates = pythonTransitiveCandidates(model, functions);
+        findings.push(...this.transitiveFindings(summary, false, candidates, model.framework, request, options, transitive));
+      } catch (error) {
+        ruleErrors.push({ rule: TRANSITIVE, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      }
+    }
     const result = { findings: finishFindings(findings, model.root, request.source), ruleErrors };
     // A failing rule makes the next edit start over.
     if (ruleErrors.length > 0) return result;
     const parts = moduleParts(model.root);
-    const byPart = findingsByPart(findings.filter((finding) => finding.rule !== TRANSITIVE), parts);
-    if (!byPart) return result;
-    const stored = parts.map((part, index) =>
-      storedPart(part, model.factsWithin(part.startIndex, part.endIndex), byPart[index], interfaceText(part, request.source)),
-    );
-    const transitive = findings.filter((finding) => finding.rule === TRANSITIVE);
-    if (stored.every((part) => !part.facts.opaque)) this.state = { key, parts: stored, transitive };
+    const byPart = groupByPart(findings.filter((finding) => finding.rule !== TRANSITIVE), (finding) => finding.range.start.line, parts);
+    const functionsByPart = groupByPart(functions, (fn) => fn.range.start.line, parts);
+    const candidatesByPart = groupByPart(candidates, (candidate) => candidate.call.range.start.line, parts);
+    if (!byPart || !functionsByPart || !candidatesByPart) return result;
+    const stored = parts.map((part, index) => ({
+      startIndex: part.startIndex,
+      endIndex: part.endIndex,
+      interface: interfaceText(part, request.source),
+      facts: model.factsWithin(part.startIndex, part.endIndex),
+      findings: byPart[index],
+      functions: functionsByPart[index],
+      candidates: candidatesByPart[index],
+    }));
+    if (stored.every((part) => !part.facts.opaque)) this.state = { key, parts: stored, reexports, framework: model.framework };
     return result;
   }
 
@@ -77,7 +118,7 @@ export class IncrementalAnalyzer {
     edit: TextChange,
     request: AnalyzeRequest,
     options: AnalysisOptions,
-    hints: EditHints,
+    transitive: TransitiveSettings,
   ): AnalysisResult | null {
     const source = request.source;
     const parts = moduleParts(tree.rootNode);
@@ -116,19 +157,26 @@ export class IncrementalAnalyzer {
     const editedInterfaces = edited.map((part) => interfaceText(part, source));
     if (editedInterfaces.some((text, index) => text !== replaced[index].interface)) return null;
 
-    // Findings of untouched parts: the same, moved by the lines the edit added or removed.
+    // Findings, summaries and candidates of untouched parts: the same, moved by the lines the edit
+    // added or removed.
     const mover = lineMover(edit);
     const kept: StoredPart[] = [];
+    // Whether the summary differs from the last one given: a kept part's moved, or an edited part's changed.
+    let summaryChanged = false;
     for (let index = 0; index < parts.length; index += 1) {
       if (index >= before && index < parts.length - after) continue;
       const oldPart = oldParts[index < before ? index : index - parts.length + oldParts.length];
-      const findings = oldPart.findings.map(mover);
-      if (findings.some((finding) => finding === null)) return null;
-      kept[index] = { ...oldPart, startIndex: parts[index].startIndex, endIndex: parts[index].endIndex, findings: findings as Finding[] };
+      const findings = allMoved(oldPart.findings, mover.finding);
+      const functions = allMoved(oldPart.functions, mover.functionSummary);
+      const candidates = allMoved(oldPart.candidates, mover.candidate);
+      if (!findings || !functions || !candidates) return null;
+      summaryChanged ||= functions !== oldPart.functions;
+      kept[index] = { ...oldPart, startIndex: parts[index].startIndex, endIndex: parts[index].endIndex, findings, functions, candidates };
     }
 
     let fresh: Finding[] = [];
     const stored: StoredPart[] = [];
+    let framework = previous.framework;
     if (edited.length > 0) {
       const plan: BuildPlan = {
         parts: parts.map((part, index) => ({
@@ -144,39 +192,89 @@ export class IncrementalAnalyzer {
       const first = edited[0].startRow;
       const last = edited[edited.length - 1].endRow;
       fresh = findings.filter((finding) => finding.range.start.line >= first && finding.range.start.line <= last);
-      const byPart = findingsByPart(fresh, edited);
+      const byPart = groupByPart(fresh, (finding) => finding.range.start.line, edited);
       if (!byPart) return null;
+      // The edited parts' share of the summary, and their candidates, on the same model: the
+      // outlines of the other parts resolve their calls as the whole file would.
+      let functions: FunctionSummary[] = [];
+      let candidates: TransitiveCandidate[] = [];
+      if (transitive.summarize) {
+        try {
+          ({ functions } = summarizePythonWithin(model, summaryFileOf(request.path, request.absolutePath), options, moduleKeysOf(request), edited));
+          if (transitive.severity !== null) candidates = pythonTransitiveCandidates(model, functions);
+        } catch {
+          // The whole-file analysis reports the rule's failure.
+          return null;
+        }
+      }
+      const functionsByPart = groupByPart(functions, (fn) => fn.range.start.line, edited);
+      const candidatesByPart = groupByPart(candidates, (candidate) => candidate.call.range.start.line, edited);
+      if (!functionsByPart || !candidatesByPart) return null;
       for (let index = 0; index < edited.length; index += 1) {
         const part = edited[index];
         const facts = model.factsWithin(part.startIndex, part.endIndex);
         if (facts.opaque || !sameFacts(facts, replaced[index].facts)) return null;
-        stored.push(storedPart(part, facts, byPart[index], editedInterfaces[index]));
+        summaryChanged ||= JSON.stringify(functionsByPart[index]) !== JSON.stringify(replaced[index].functions);
+        stored.push({
+          startIndex: part.startIndex,
+          endIndex: part.endIndex,
+          interface: editedInterfaces[index],
+          facts,
+          findings: byPart[index],
+          functions: functionsByPart[index],
+          candidates: candidatesByPart[index],
+        });
+      }
+      framework = model.framework;
+    }
+    const allParts = [...kept.slice(0, before), ...stored, ...kept.slice(parts.length - after)];
+    const all = allParts.flatMap((part) => part.findings);
+    if (transitive.summarize) {
+      const summary: FileSummary = {
+        file: toSlashes(summaryFileOf(request.path, request.absolutePath)),
+        language: "python",
+        moduleKeys: moduleKeysOf(request),
+        functions: allParts.flatMap((part) => part.functions),
+        reexports: previous.reexports,
+      };
+      try {
+        const candidates = allParts.flatMap((part) => part.candidates);
+        all.push(...this.transitiveFindings(summary, !summaryChanged, candidates, framework, request, options, transitive));
+      } catch {
+        return null;
       }
     }
-    // An unchanged summary means the same calls with the same ranges: a transitive finding the edit
-    // does not touch (nor moves) is still right. Anything else runs the rule on the whole file.
-    const untouched = hints.summaryUnchanged && previous.transitive.every((finding) => sameRanges(mover(finding), finding));
-    this.lastTransitive = untouched ? "kept" : "computed";
-    const transitive = untouched ? previous.transitive : this.transitiveFindings(tree, request, options);
-    if (transitive === null) return null;
-    const allParts = [...kept.slice(0, before), ...stored, ...kept.slice(parts.length - after)];
-    this.state = { key: previous.key, parts: allParts, transitive };
-    const all = [...allParts.flatMap((part) => part.findings), ...transitive];
+    this.state = { key: previous.key, parts: allParts, reexports: previous.reexports, framework };
     return { findings: finishFindings(all, tree.rootNode, source), ruleErrors: [] };
   }
 
   /**
-   * `blocking-call-transitive`'s raw findings on a model of the whole file; null when it failed (the
-   * whole-file analysis then reports why). Without a workspace index and without async code there
-   * is nothing to report nor to index, and no model is built.
+   * Indexes the summary (through the host when there is one) and turns the candidates that lead to a
+   * blocking call through the index into findings. Without a workspace index, calls are followed
+   * inside the file only.
    */
-  private transitiveFindings(tree: Tree, request: AnalyzeRequest, options: AnalysisOptions): Finding[] | null {
-    const rule = blockingCallTransitive;
-    if (effectiveSeverity(rule.id, rule.defaultSeverity, request.rules) === null) return [];
-    if (!request.workspace && !rule.mightApply(request.source, options, request.path)) return [];
-    const model = new PythonModel(tree, request.source, options.extraAsyncDecorators);
-    const { findings, ruleErrors } = runRules(model, request, options, (id) => id === TRANSITIVE);
-    return ruleErrors.length > 0 ? null : findings;
+  private transitiveFindings(
+    summary: FileSummary,
+    /** The summary equals the last one made, ranges included. */
+    sameAsLast: boolean,
+    candidates: readonly TransitiveCandidate[],
+    framework: Framework,
+    request: AnalyzeRequest,
+    options: AnalysisOptions,
+    transitive: TransitiveSettings,
+  ): Finding[] {
+    this.lastSummary = summary;
+    const index = request.workspace ?? createWorkspaceIndex();
+    if (transitive.host && request.workspace) transitive.host.indexSummary(summary, sameAsLast);
+    else index.update(summary);
+    const severity = transitive.severity;
+    if (severity === null || candidates.length === 0) return [];
+    const naming = transitiveNaming(request.path, request.absolutePath);
+    return pythonTransitiveReports(candidates, index, naming, framework, options.transitiveMaxDepth).map((found) => ({
+      rule: TRANSITIVE,
+      severity,
+      ...found,
+    }));
   }
 }
 
@@ -190,36 +288,61 @@ interface StoredPart {
   facts: ModuleFacts;
   /** Raw findings (before suppressions) that start in the part, with positions in the current text. */
   findings: Finding[];
+  /** The summaries of the functions defined in the part (empty when no summary is made). */
+  functions: FunctionSummary[];
+  /** `blocking-call-transitive`'s candidates in the part (empty when the rule is off). */
+  candidates: TransitiveCandidate[];
 }
 
 interface DocumentState {
-  /** The request's path, rules and options: findings depend on them. */
+  /** The request's path, rules and options, and whether summaries are made: findings depend on them. */
   key: string;
   parts: StoredPart[];
-  /** `blocking-call-transitive`'s raw findings for the whole file. */
-  transitive: Finding[];
+  /** The module's re-exports and framework: made of its imports, which a partial analysis never changes. */
+  reexports: FileSummary["reexports"];
+  framework: Framework;
 }
 
-/** What the caller knows about an edit that the analyzer cannot see cheaply. */
-export interface EditHints {
+/** Where an editor keeps the workspace index. */
+export interface SummaryHost {
   /**
-   * The file's workspace summary (rules/workspace/summary.ts) is exactly what it was at the last
-   * analysis, ranges included, and the workspace index has not changed since: the
-   * `blocking-call-transitive` findings untouched by the edit still hold, and the whole-file model
-   * that rule needs is not built again. (The language server knows this from the summary it indexes.)
+   * Puts the document's summary in `AnalyzeRequest.workspace` (the host may compare it, and tell
+   * callers). `sameAsLast`: it equals, ranges included, the summary this analyzer gave last.
    */
-  summaryUnchanged?: boolean;
+  indexSummary(summary: FileSummary, sameAsLast: boolean): void;
 }
 
-function storedPart(part: ModulePart, facts: ModuleFacts, findings: Finding[], interfaceOf: string): StoredPart {
-  return { startIndex: part.startIndex, endIndex: part.endIndex, interface: interfaceOf, facts, findings };
+/** What an analysis does for `blocking-call-transitive`. */
+interface TransitiveSettings {
+  /** The rule's severity here; null when it is off. */
+  severity: Severity | null;
+  /** Whether the file's summary is made (for the rule, or for the host's index). */
+  summarize: boolean;
+  host: SummaryHost | undefined;
 }
 
-/** Findings grouped by the part they start in (parts never share a row), or null if one is in none. */
-function findingsByPart(findings: readonly Finding[], parts: readonly ModulePart[]): Finding[][] | null {
-  const groups: Finding[][] = parts.map(() => []);
-  for (const finding of findings) {
-    const line = finding.range.start.line;
+function transitiveSettings(request: AnalyzeRequest, options: AnalysisOptions, host: SummaryHost | undefined): TransitiveSettings {
+  const rule = blockingCallTransitive;
+  const severity = effectiveSeverity(rule.id, rule.defaultSeverity, request.rules);
+  // Without an index to feed, a file without async code has nothing to report.
+  const needed = host !== undefined || request.workspace !== undefined || rule.mightApply(request.source, options, request.path);
+  return { severity, summarize: needed && (severity !== null || host !== undefined), host };
+}
+
+/** The module keys of the request's file: the index's, when it has the file, as the rule takes them. */
+function moduleKeysOf(request: AnalyzeRequest): string[] {
+  const file = summaryFileOf(request.path, request.absolutePath);
+  return (
+    request.workspace?.summaryOf(toSlashes(file))?.moduleKeys ??
+    pythonModuleKeys(file, workspaceRootsOf(request.path, request.absolutePath, request.workspaceRoots))
+  );
+}
+
+/** Items grouped by the part their line is in (parts never share a row), or null if one is in none. */
+function groupByPart<T>(items: readonly T[], lineOf: (item: T) => number, parts: readonly ModulePart[]): T[][] | null {
+  const groups: T[][] = parts.map(() => []);
+  for (const item of items) {
+    const line = lineOf(item);
     let low = 0;
     let high = parts.length - 1;
     let found = -1;
@@ -233,9 +356,22 @@ function findingsByPart(findings: readonly Finding[], parts: readonly ModulePart
       }
     }
     if (found === -1) return null;
-    groups[found].push(finding);
+    groups[found].push(item);
   }
   return groups;
+}
+
+/** Every item moved, or null when one cannot be; the same array when none moved. */
+function allMoved<T>(items: T[], move: (item: T) => T | null): T[] | null {
+  let changed = false;
+  const moved: T[] = [];
+  for (const item of items) {
+    const next = move(item);
+    if (next === null) return null;
+    changed ||= next !== item;
+    moved.push(next);
+  }
+  return changed ? moved : items;
 }
 
 function mergeFacts(all: readonly ModuleFacts[]): ModuleFacts {
@@ -252,22 +388,25 @@ function sameFacts(a: ModuleFacts, b: ModuleFacts): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** True when `moved` is `original` with every range (related places, fix edits) where it was. */
-function sameRanges(moved: Finding | null, original: Finding): boolean {
-  return moved !== null && JSON.stringify(moved) === JSON.stringify(original);
-}
-
 function compare(a: Position, b: Position): number {
   return a.line - b.line || a.column - b.column;
 }
 
+/** Moves what is kept of an unedited part from the old text to the new one (see `lineMover`). */
+interface Mover {
+  finding(finding: Finding): Finding | null;
+  functionSummary(fn: FunctionSummary): FunctionSummary | null;
+  candidate(candidate: TransitiveCandidate): TransitiveCandidate | null;
+}
+
 /**
- * Moves a finding of an unedited part from the old text to the new one: ranges before the edit stay,
- * ranges after it move by the lines the edit added or removed (and, on the edit's last line, by the
- * columns). Null when one of its ranges (a related location, a fix's edit) overlaps the edited span,
- * or is an empty range at its border, where it is unclear which side an insertion point belongs to.
+ * Moves what is kept of an unedited part from the old text to the new one: ranges before the edit
+ * stay, ranges after it move by the lines the edit added or removed (and, on the edit's last line, by
+ * the columns). Null when one of its ranges (a related location, a fix's edit) overlaps the edited
+ * span, or is an empty range at its border, where it is unclear which side an insertion point
+ * belongs to. What does not move stays the same object.
  */
-function lineMover(edit: TextChange): (finding: Finding) => Finding | null {
+function lineMover(edit: TextChange): Mover {
   const point = (p: { row: number; column: number }): Position => ({ line: p.row, column: p.column });
   const editStart = point(edit.startPosition);
   const oldEditEnd = point(edit.oldEndPosition);
@@ -281,36 +420,62 @@ function lineMover(edit: TextChange): (finding: Finding) => Finding | null {
     const empty = compare(range.start, range.end) === 0;
     if (empty && (compare(range.start, editStart) === 0 || compare(range.start, oldEditEnd) === 0)) return null;
     if (compare(range.end, editStart) <= 0) return range;
+    // Below the edit's last line, an edit that adds or removes no line moves nothing.
+    if (lineDelta === 0 && range.start.line > oldEditEnd.line) return range;
     if (compare(range.start, oldEditEnd) >= 0) return { start: shift(range.start), end: shift(range.end) };
     return null;
   };
-  return (finding) => {
-    const range = moveRange(finding.range);
-    if (!range) return null;
-    const related = finding.related?.map((info) => {
-      const moved = moveRange(info.range);
-      return moved ? { ...info, range: moved } : null;
-    });
-    if (related?.some((info) => info === null)) return null;
-    let fixes = finding.fixes;
-    if (fixes) {
-      const movedFixes = [];
-      for (const fix of fixes) {
-        const edits = [];
-        for (const textEdit of fix.edits) {
-          const moved = moveRange(textEdit.range);
-          if (!moved) return null;
-          edits.push({ ...textEdit, range: moved });
-        }
-        movedFixes.push({ ...fix, edits });
-      }
-      fixes = movedFixes;
+  /** Moves the ranges of `items`; null when one cannot move, the same array when none moved. */
+  const moveAll = <T extends { range: Range }>(items: readonly T[]): T[] | null => {
+    let changed = false;
+    const moved: T[] = [];
+    for (const item of items) {
+      const range = moveRange(item.range);
+      if (!range) return null;
+      changed ||= range !== item.range;
+      moved.push(range === item.range ? item : { ...item, range });
     }
-    return {
-      ...finding,
-      range,
-      ...(related ? { related: related as NonNullable<Finding["related"]> } : {}),
-      ...(fixes ? { fixes } : {}),
-    };
+    return changed ? moved : (items as T[]);
+  };
+  /** Moves the fixes' edits; null when one cannot move, the same array when none moved. */
+  const moveFixes = (fixes: Fix[]): Fix[] | null =>
+    allMoved(fixes, (fix) => {
+      const edits = moveAll(fix.edits);
+      return edits === null ? null : edits === fix.edits ? fix : { ...fix, edits };
+    });
+  return {
+    finding(finding) {
+      const range = moveRange(finding.range);
+      const related = finding.related ? moveAll(finding.related) : undefined;
+      const fixes = finding.fixes ? moveFixes(finding.fixes) : undefined;
+      if (!range || related === null || fixes === null) return null;
+      if (range === finding.range && related === finding.related && fixes === finding.fixes) return finding;
+      return { ...finding, range, ...(related ? { related } : {}), ...(fixes ? { fixes } : {}) };
+    },
+    functionSummary(fn) {
+      const range = moveRange(fn.range);
+      const blocking = moveAll(fn.blocking);
+      const calls = moveAll(fn.calls);
+      if (!range || !blocking || !calls) return null;
+      if (range === fn.range && blocking === fn.blocking && calls === fn.calls) return fn;
+      // A positional id (`name@line:col`) names where the definition starts, on the name's line
+      // before any decorator: it moves as the name does.
+      const at = /@(\d+):(\d+)$/.exec(fn.id);
+      let id = fn.id;
+      if (at) {
+        const start = { line: Number(at[1]) - 1, column: Number(at[2]) - 1 };
+        const moved = compare(start, editStart) < 0 ? start : compare(start, oldEditEnd) >= 0 ? shift(start) : null;
+        if (!moved) return null;
+        id = movedFunctionId(fn.id, moved);
+      }
+      return { ...fn, id, range, blocking, calls };
+    },
+    candidate(candidate) {
+      const range = moveRange(candidate.call.range);
+      const fixes = moveFixes(candidate.fixes);
+      if (!range || !fixes) return null;
+      if (range === candidate.call.range && fixes === candidate.fixes) return candidate;
+      return { ...candidate, call: { ...candidate.call, range }, fixes };
+    },
   };
 }

@@ -1,5 +1,5 @@
 import type { Node } from "web-tree-sitter";
-import type { AnalysisOptions, Fix, Language, RelatedInformation, RuleDocs, RuleEquivalents, Severity } from "./types";
+import type { AnalysisOptions, Fix, Language, Range, RelatedInformation, RuleDocs, RuleEquivalents, Severity } from "./types";
 import type { PythonModel } from "./python/semantic";
 import type { ts as TS } from "ts-morph";
 import type { TypeScriptModel } from "./typescript/model";
@@ -11,16 +11,19 @@ import type { WorkspaceIndex } from "./workspace/summary";
  */
 export type RelatedLocation = RelatedInformation;
 
-/** What a rule may report: the node it points at (through `end` when given), the message, related places. */
-export interface Report {
-  node: Node;
-  /** Extends the range to the end of this node (for `while ... :` headers). */
-  end?: Node;
+/**
+ * What a rule may report: the node it points at (through `end` when given) or a range, the message,
+ * related places.
+ */
+export type Report = ReportPlace & {
   message: string;
   related?: ({ node: Node; message: string } | RelatedLocation)[];
   /** Ways to fix the finding, the preferred (safe) one first. */
   fixes?: Fix[];
-}
+};
+
+/** Where a finding is: a node (extended to the end of `end`, for `while ... :` headers), or a range. */
+type ReportPlace = { node: Node; end?: Node } | { range: Range };
 
 /** What a Python rule sees: the semantic model of one file and its resolved options. */
 export interface PythonRuleContext {

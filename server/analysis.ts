@@ -4,14 +4,13 @@
  * CLI would for the file (project configuration merged with the editor's rule severities), and
  * reports rule failures without letting them hide the other rules' findings.
  */
-import { analyzeSource, fixAll, IncrementalAnalyzer, IncrementalParser, languageForPath, TypeScriptWorkspace, type AnalyzeRequest, type Finding, type RuleSelection } from "../rules/index";
-import { toSlashes } from "../rules/workspace/module-keys";
+import { analyzeSource, fixAll, IncrementalAnalyzer, languageForPath, TypeScriptWorkspace, type AnalyzeRequest, type Finding, type RuleSelection } from "../rules/index";
 import { MAX_FILE_BYTES } from "../cli/read-source";
 import { uriBaseName, uriToFilePath } from "./file-uris";
 import type { ProjectConfigs } from "./project-config";
 import type { CorolintSettings } from "./protocol";
 import type { SettingsStore } from "./settings";
-import type { SummaryChange, WorkspaceIndexer } from "./workspace-index";
+import type { WorkspaceIndexer } from "./workspace-index";
 
 /** The part of an open document the analysis needs (vscode-languageserver-textdocument's `TextDocument` fits). */
 export interface OpenDocument {
@@ -66,8 +65,6 @@ export class DocumentAnalyzer {
    * next type check reuses the rest of the program.
    */
   private readonly typescript: TypeScriptWorkspace;
-  /** Per open Python document on disk, the parser its summary for the workspace index is taken with. */
-  private readonly summaryParsers = new Map<string, IncrementalParser>();
 
   constructor(
     private readonly settings: SettingsStore,
@@ -124,24 +121,19 @@ export class DocumentAnalyzer {
       // (An unsaved document has no path other files could import it by.)
       const onDisk = request.absolutePath !== undefined;
       const full: AnalyzeRequest = { ...request, source: text, ...(onDisk ? { workspace: this.indexer.index } : {}) };
-      const change = onDisk ? this.updateSummary(uri, full, isTypeScript) : "none";
       let result;
       if (isTypeScript) {
+        if (onDisk) this.updateTypeScriptSummary(uri, full);
         result = analyzeSource(full, undefined, this.typescript);
       } else {
-        // What this document calls changed: findings kept for its untouched parts may follow old calls.
-        if (change === "reshaped") this.invalidate(uri);
         let analyzer = this.analyzers.get(uri);
         if (!analyzer) {
           analyzer = new IncrementalAnalyzer();
           this.analyzers.set(uri, analyzer);
         }
-        const own = onDisk ? this.indexer.index.summaryOf(toSlashes(request.absolutePath!)) : undefined;
-        // An exactly unchanged summary (typing inside a function, away from its calls) lets the
-        // analyzer keep blocking-call-transitive's findings instead of modelling the whole file again.
-        result = analyzer.analyze(full, { summaryUnchanged: change === "same" });
-        // A partial analysis indexes the summary of the parts it re-analysed only: put the whole one back.
-        if (analyzer.lastRun === "partial") this.indexer.restore(own);
+        // The analysis makes the document's summary part by part, as it analyses; it goes into the
+        // index before blocking-call-transitive follows calls through it.
+        result = analyzer.analyze(full, onDisk ? { indexSummary: (summary, sameAsLast) => this.indexer.updateOpenSummary(summary, sameAsLast) } : undefined);
       }
       for (const failure of result.ruleErrors) {
         this.logOnce(`${uri}\0${failure.rule}`, `corolint: rule ${failure.rule} failed on ${request.path}; its findings there are missing: ${failure.message}`);
@@ -164,20 +156,10 @@ export class DocumentAnalyzer {
     }
   }
 
-  /**
-   * Drops what the next analysis of a document would reuse (its kept findings), so that it analyses
-   * the whole text: a helper it calls changed, and kept `blocking-call-transitive` findings may be stale.
-   */
-  invalidate(uri: string): void {
-    this.analyzers.get(uri)?.dispose();
-    this.analyzers.delete(uri);
-  }
-
   /** Forgets a closed document: what was logged about it, its syntax tree and its kept findings. */
   forget(uri: string): void {
-    this.invalidate(uri);
-    this.summaryParsers.get(uri)?.dispose();
-    this.summaryParsers.delete(uri);
+    this.analyzers.get(uri)?.dispose();
+    this.analyzers.delete(uri);
     // The project reads the file from disk again: the closed editor's text may never have been saved.
     const filePath = uriToFilePath(uri);
     if (filePath && languageForPath(filePath) === "typescript") this.typescript.forget(filePath);
@@ -187,19 +169,12 @@ export class DocumentAnalyzer {
     this.toldTooLarge.delete(uri);
   }
 
-  /** Updates the index with the document's summary and says how it changed. Never throws. */
-  private updateSummary(uri: string, request: AnalyzeRequest, isTypeScript: boolean): SummaryChange {
+  /** Updates the index with a TS/JS document's summary. Never throws. */
+  private updateTypeScriptSummary(uri: string, request: AnalyzeRequest): void {
     try {
-      if (isTypeScript) return this.indexer.updateOpen(request, undefined, this.typescript);
-      let parser = this.summaryParsers.get(uri);
-      if (!parser) {
-        parser = new IncrementalParser();
-        this.summaryParsers.set(uri, parser);
-      }
-      return this.indexer.updateOpen(request, parser);
+      this.indexer.updateOpen(request, this.typescript);
     } catch (error) {
       this.logOnce(`${uri}\0summary`, `corolint: could not index ${request.path} for blocking-call-transitive: ${describeError(error)}`);
-      return "none";
     }
   }
 

@@ -216,14 +216,14 @@ export class Session {
 
   /**
    * Analyses again the open documents among `files` (absolute, `/`-separated), or every open
-   * document (null), from the whole text: their kept findings may follow a changed helper.
+   * document (null): a helper they call changed. Their text did not, so the analysis keeps every
+   * part's findings and follows their calls through the index again.
    */
   private reanalyzeCallers(files: Set<string> | null): void {
     const uris: string[] = [];
     for (const document of this.documents.all()) {
       const path = uriToFilePath(document.uri);
       if (path === null || (files !== null && !files.has(toSlashes(path)))) continue;
-      this.analyzer.invalidate(document.uri);
       uris.push(document.uri);
     }
     this.linter.reanalyze(uris);

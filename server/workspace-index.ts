@@ -22,7 +22,7 @@ import { statSync } from "node:fs";
 import { isAbsolute, relative } from "node:path";
 import { discoverFiles } from "../cli/discover-files";
 import { readSourceFile } from "../cli/read-source";
-import { languageForPath, type AnalyzeRequest, type IncrementalParser, type TypeScriptWorkspace } from "../rules/index";
+import { languageForPath, type AnalyzeRequest, type TypeScriptWorkspace } from "../rules/index";
 import { createWorkspaceIndex } from "../rules/workspace/index";
 import { toSlashes } from "../rules/workspace/module-keys";
 import { summarizeFile } from "../rules/workspace/summarize-file";
@@ -47,6 +47,8 @@ export class WorkspaceIndexer {
   readonly index: WorkspaceIndex = createWorkspaceIndex();
   /** Files whose summary comes from an open document, not from disk. */
   private readonly open = new Set<string>();
+  /** The summary last indexed for each open document, as JSON. */
+  private readonly openTexts = new Map<string, string>();
   /** Bumped when the folders change: a background run of an older generation stops. */
   private generation = 0;
   /** The files the index holds a summary of (it does not list them itself). */
@@ -78,31 +80,35 @@ export class WorkspaceIndexer {
   }
 
   /**
-   * The summary of an open document's text replaces the file's. Returns whether the summary changed
-   * in what it calls (not only in where things are: then the document's own findings may change
-   * too); the callers are reported as affected on any change (their hops point into the file).
+   * An open TS/JS document's text replaces the file's summary (Python documents give theirs through
+   * `updateOpenSummary`, made by their incremental analysis).
    */
-  updateOpen(request: AnalyzeRequest, parser?: IncrementalParser, typescript?: TypeScriptWorkspace): SummaryChange {
-    if (request.absolutePath === undefined) return "none";
-    const file = toSlashes(request.absolutePath);
-    this.open.add(file);
-    const summary = summarizeFile(request, parser, typescript);
-    if (summary === null) return "none";
-    const previous = this.index.summaryOf(file);
-    if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(summary)) return "same";
-    const affected = this.replace(summary);
-    if (affected.size > 0) this.events.affected(affected);
-    return previous === undefined || shape(previous) !== shape(summary) ? "reshaped" : "moved";
+  updateOpen(request: AnalyzeRequest, typescript?: TypeScriptWorkspace): void {
+    if (request.absolutePath === undefined) return;
+    const summary = summarizeFile(request, undefined, typescript);
+    if (summary !== null) this.updateOpenSummary(summary);
   }
 
-  /** Puts back an open document's own summary after an analysis that may have indexed part of it. */
-  restore(summary: FileSummary | undefined): void {
-    if (summary !== undefined) this.index.update(summary);
+  /**
+   * An open document's summary replaces the file's. On any change the callers are reported as
+   * affected: their hops point into the file, so even a summary that only moved changes them.
+   */
+  updateOpenSummary(summary: FileSummary, sameAsLast = false): void {
+    const file = summary.file;
+    this.open.add(file);
+    // The analysis knows when nothing changed (most keystrokes); else the summary is compared as text.
+    if (sameAsLast && this.openTexts.has(file)) return;
+    const text = JSON.stringify(summary);
+    if (this.openTexts.get(file) === text && this.index.summaryOf(file) !== undefined) return;
+    this.openTexts.set(file, text);
+    const affected = this.replace(summary);
+    if (affected.size > 0) this.events.affected(affected);
   }
 
   /** A document was closed: its file is summarized from disk again (the editor's text may not have been saved). */
   closed(filePath: string): void {
     const file = toSlashes(filePath);
+    this.openTexts.delete(file);
     if (!this.open.delete(file)) return;
     this.diskChanged([filePath]);
   }
@@ -173,26 +179,6 @@ export class WorkspaceIndexer {
   private indexedFiles(): string[] {
     return [...this.tracked];
   }
-}
-
-/** What a summary calls and defines, without the ranges (an edit above a function moves them). */
-/**
- * How an open document's summary changed: `same` (exactly, ranges included), `moved` (the same calls
- * at other places), `reshaped` (what it defines or calls changed), `none` (not indexed).
- */
-export type SummaryChange = "same" | "moved" | "reshaped" | "none";
-
-function shape(summary: FileSummary): string {
-  return JSON.stringify({
-    keys: summary.moduleKeys,
-    reexports: summary.reexports,
-    functions: summary.functions.map((fn) => ({
-      id: fn.id,
-      async: fn.async,
-      blocking: fn.blocking.map((call) => call.callee),
-      calls: fn.calls.map((call) => call.target),
-    })),
-  });
 }
 
 function isIndexable(filePath: string): boolean {

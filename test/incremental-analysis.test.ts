@@ -7,6 +7,8 @@ import { generateModule } from "../bench/lsp-bench.mjs";
 import { loadCore } from "./helpers/core";
 import { random } from "./helpers/random";
 import { summarizeFile } from "../rules/workspace/summarize-file";
+import { createWorkspaceIndex } from "../rules/workspace/index";
+import type { FileSummary, WorkspaceIndex } from "../rules/workspace/summary";
 
 beforeAll(loadCore);
 
@@ -81,9 +83,11 @@ function randomEdit(text: string, next: () => number): string {
 }
 
 describe("IncrementalAnalyzer", () => {
-  it("gives exactly the findings of a whole-file analysis after every random edit", () => {
+  it("gives exactly the findings and the summary of a whole-file analysis after every random edit", () => {
     let partial = 0;
     let total = 0;
+    let summarized = 0;
+    let partialSummaries = 0;
     for (const [fileIndex, file] of corpus.entries()) {
       const next = random(1000 + fileIndex);
       const analyzer = new IncrementalAnalyzer();
@@ -98,11 +102,18 @@ describe("IncrementalAnalyzer", () => {
         total += 1;
         if (analyzer.lastRun === "partial") partial += 1;
         expect(incremental, `${file.name}, edit ${step}:\n${text}`).toEqual(expected);
+        // The summary put together from the parts' summaries is the whole file's.
+        if (analyzer.lastSummary !== null) {
+          summarized += 1;
+          if (analyzer.lastRun === "partial") partialSummaries += 1;
+          expect(analyzer.lastSummary, `${file.name}, summary after edit ${step}:\n${text}`).toEqual(summarizeFile(request(text)));
+        }
       }
       analyzer.dispose();
     }
     // The comparison means something only if many edits took the partial path.
     expect(partial / total).toBeGreaterThan(0.25);
+    expect(partialSummaries / summarized).toBeGreaterThan(0.25);
   });
 
   it("follows a line typed key by key into a function body, half-typed (broken) states included", () => {
@@ -165,13 +176,17 @@ describe("IncrementalAnalyzer", () => {
   });
 });
 
-describe("IncrementalAnalyzer, blocking-call-transitive with an unchanged summary", () => {
-  const source = [
+describe("IncrementalAnalyzer, blocking-call-transitive", () => {
+  const helpers = [
     "import time",
     "",
     "def load_user(user_id):",
     "    time.sleep(0.1)",
     "    return {'id': user_id}",
+    "",
+  ].join("\n");
+  const app = [
+    "from helpers import load_user",
     "",
     "def banner():",
     "    return 'hello'",
@@ -179,29 +194,62 @@ describe("IncrementalAnalyzer, blocking-call-transitive with an unchanged summar
     "async def handler():",
     "    return load_user(1)",
     "",
+    "async def outer():",
+    "    async def inner():",
+    "        return load_user(2)",
+    "    return await inner()",
+    "",
   ].join("\n");
-  const request = (text: string): AnalyzeRequest => ({ path: "app.py", source: text });
-  const summaryOf = (text: string) => JSON.stringify(summarizeFile(request(text)));
+  const root = "/work/project";
+  const request = (name: string, source: string, workspace?: WorkspaceIndex): AnalyzeRequest => ({
+    path: name,
+    absolutePath: `${root}/${name}`,
+    source,
+    ...(workspace ? { workspace } : {}),
+  });
+  const transitiveLines = (result: { findings: { rule: string; range: { start: { line: number } } }[] }) =>
+    result.findings.filter((finding) => finding.rule === "blocking-call-transitive").map((finding) => finding.range.start.line);
 
-  it("keeps the findings for an edit away from the calls, and they equal a whole-file analysis", () => {
+  it("moves the untouched functions' summaries (positional ids included) and re-summarizes the edited one", () => {
+    const workspace = createWorkspaceIndex();
+    workspace.update(summarizeFile(request("helpers.py", helpers))!);
+    const indexed: FileSummary[] = [];
+    const host = { indexSummary: (summary: FileSummary) => (indexed.push(summary), workspace.update(summary)) };
     const analyzer = new IncrementalAnalyzer();
-    analyzer.analyze(request(source));
-    const edited = source.replace("'hello'", "'hullo'");
-    expect(summaryOf(edited)).toBe(summaryOf(source)); // the hint the server would give is true
-    const result = analyzer.analyze(request(edited), { summaryUnchanged: true });
+    const first = analyzer.analyze(request("app.py", app, workspace), host);
+    expect(transitiveLines(first)).toEqual([6, 10]);
+    // Two lines added in `banner`: `handler` and `outer` move down, `inner`'s id with them.
+    const edited = app.replace("    return 'hello'", "    name = 'x'\n    greeting = 'hello'\n    return greeting");
+    const second = analyzer.analyze(request("app.py", edited, workspace), host);
     expect(analyzer.lastRun).toBe("partial");
-    expect(analyzer.lastTransitive).toBe("kept");
-    expect(result.findings.some((finding) => finding.rule === "blocking-call-transitive")).toBe(true);
-    expect(result).toEqual(analyzeSource(request(edited)));
+    expect(transitiveLines(second)).toEqual([8, 12]);
+    expect(second).toEqual(analyzeSource(request("app.py", edited, workspace)));
+    expect(indexed).toHaveLength(2);
+    expect(indexed[1]).toEqual(summarizeFile(request("app.py", edited)));
+    expect(indexed[1].functions.map((fn) => fn.id)).toEqual(["banner", "handler", "outer", "inner@12:5"]);
   });
 
-  it("computes them again when the edit is inside a finding, even with the same summary", () => {
+  it("follows the index again when a helper changes and the document does not", () => {
+    const workspace = createWorkspaceIndex();
+    workspace.update(summarizeFile(request("helpers.py", helpers))!);
     const analyzer = new IncrementalAnalyzer();
-    analyzer.analyze(request(source));
-    const edited = source.replace("load_user(1)", "load_user(2)"); // same ranges, other argument
-    expect(summaryOf(edited)).toBe(summaryOf(source));
-    const result = analyzer.analyze(request(edited), { summaryUnchanged: true });
-    expect(analyzer.lastTransitive).toBe("computed");
-    expect(result).toEqual(analyzeSource(request(edited))); // the fix's text carries the new argument
+    expect(transitiveLines(analyzer.analyze(request("app.py", app, workspace)))).toEqual([6, 10]);
+    // The helper stops blocking (as the server's index sees an edit in another document).
+    workspace.update(summarizeFile(request("helpers.py", helpers.replace("time.sleep(0.1)", "pass")))!);
+    const again = analyzer.analyze(request("app.py", app, workspace));
+    expect(analyzer.lastRun).toBe("partial");
+    expect(transitiveLines(again)).toEqual([]);
+    expect(again).toEqual(analyzeSource(request("app.py", app, workspace)));
+  });
+
+  it("gives the host the summary even when the rule is off, and reports nothing of the rule", () => {
+    const workspace = createWorkspaceIndex();
+    workspace.update(summarizeFile(request("helpers.py", helpers))!);
+    let given: FileSummary | null = null;
+    const analyzer = new IncrementalAnalyzer();
+    const off = { ...request("app.py", app, workspace), rules: { ignore: ["blocking-call-transitive"] } };
+    const result = analyzer.analyze(off, { indexSummary: (summary) => (given = summary) });
+    expect(transitiveLines(result)).toEqual([]);
+    expect(given).toEqual(summarizeFile(request("app.py", app)));
   });
 });

@@ -254,13 +254,14 @@ describe("Python summaries: coroutines not indexed by name", () => {
     summary.functions.find((f) => f.id === id)?.calls.map((c) => (c.target.kind === "local" ? c.target.id : `${c.target.module}:${c.target.path.join(".")}`));
 
   it("indexes nested and shadowed coroutines by name and position, with calls resolved through the enclosing scopes", () => {
+    // In document order: the first `twice` is shadowed by the last one, which keeps the name.
     expect(summary.functions.map((f) => [f.id, f.async])).toEqual([
       ["helper", false],
       ["TestApi.test_load", false],
-      ["twice", true],
       ["inner@11:9", true],
       ["method@14:13", true],
       ["twice@18:1", true],
+      ["twice", true],
     ]);
     expect(edges("inner@11:9")).toEqual(["app.db:load_user", "helper", "TestApi.test_load"]);
     expect(edges("method@14:13")).toEqual(["helper"]);

@@ -1,15 +1,16 @@
 import type { ts as TS } from "ts-morph";
 import type { RelatedLocation, Rule } from "../rule";
-import type { Framework } from "../python/semantic";
+import type { Framework, PythonModel, Site } from "../python/semantic";
+import { rangeOf } from "../python/fix-helpers";
 import { mayHaveAsyncContext } from "../python/triggers";
-import { callTargetsOf, summarizePython } from "../python/summarize";
+import { summarizePython } from "../python/summarize";
 import { tsRange } from "../typescript/analyze";
 import { summarizeTypeScript } from "../typescript/summarize";
-import type { Range } from "../types";
+import type { Fix, Range } from "../types";
 import { createWorkspaceIndex } from "../workspace/index";
 import { projectRootOf, pythonModuleKeys, summaryFileOf, workspaceRootsOf } from "../workspace/module-keys";
-import type { ChainHop, WorkspaceIndex } from "../workspace/summary";
-import { blockingCallAt, toThreadFix } from "./blocking-call";
+import type { ChainHop, FunctionSummary, OutgoingCall, WorkspaceIndex } from "../workspace/summary";
+import { toThreadFix } from "./blocking-call";
 
 /** Longer chains name their first and last calls and how many lie between. */
 const maxNamedHops = 4;
@@ -21,7 +22,7 @@ const threadRunner: Record<Framework, string> = {
 };
 
 /** How the analysed file and the files of a chain are named in findings. */
-interface Naming {
+export interface Naming {
   /** The analysed file's summary key, its path relative to the project root, and the root. */
   file: string;
   path: string;
@@ -71,6 +72,73 @@ function hopLocations(chain: ChainHop[], naming: Naming): RelatedLocation[] {
 
 function rangeKey(range: Range): string {
   return `${range.start.line}:${range.start.column}:${range.end.line}:${range.end.column}`;
+}
+
+/**
+ * A call in a coroutine that is reported when it leads to a blocking call: the call as the summary
+ * has it, the coroutine's name, and the "run it in a thread" fix (which needs the syntax tree, so it
+ * is made with the candidate; the editor keeps candidates per top-level statement between edits).
+ */
+export interface TransitiveCandidate {
+  call: OutgoingCall;
+  caller: string | null;
+  fixes: Fix[];
+}
+
+/** How the analysed file and the files of chains are named in findings. */
+export function transitiveNaming(path: string, absolutePath: string | undefined): Naming {
+  return { file: summaryFileOf(path, absolutePath), path, root: projectRootOf(path, absolutePath) };
+}
+
+/**
+ * The candidates of a Python model: the calls of its coroutines in `functions` (its summary, or the
+ * part of it whose functions `model` models completely) that may reach workspace code. These are
+ * exactly the calls the rule looks at: every coroutine is summarized, blocking calls and calls
+ * handed to threads are not outgoing calls.
+ */
+export function pythonTransitiveCandidates(model: PythonModel, functions: readonly FunctionSummary[]): TransitiveCandidate[] {
+  const coroutineCalls = new Set<string>();
+  for (const fn of functions) if (fn.async) for (const call of fn.calls) coroutineCalls.add(rangeKey(call.range));
+  if (coroutineCalls.size === 0) return [];
+  const sites = new Map<string, Site>();
+  for (const site of model.calls) {
+    const key = rangeKey(rangeOf(site.node));
+    if (coroutineCalls.has(key)) sites.set(key, site);
+  }
+  const candidates: TransitiveCandidate[] = [];
+  for (const fn of functions) {
+    if (!fn.async) continue;
+    for (const call of fn.calls) {
+      const site = sites.get(rangeKey(call.range));
+      if (!site) continue;
+      candidates.push({ call, caller: site.func?.name ?? null, fixes: toThreadFix(model, site, model.framework, call.text) });
+    }
+  }
+  return candidates;
+}
+
+/** What the rule reports for the candidates that lead to a blocking call, at the candidates' ranges. */
+export function pythonTransitiveReports(
+  candidates: readonly TransitiveCandidate[],
+  index: WorkspaceIndex,
+  naming: Naming,
+  framework: Framework,
+  maxDepth: number | undefined,
+): { range: Range; message: string; related: RelatedLocation[]; fixes?: Fix[] }[] {
+  const runner = threadRunner[framework];
+  const reports = [];
+  for (const candidate of candidates) {
+    const chain = index.chainFrom(naming.file, candidate.call, maxDepth);
+    if (!chain) continue;
+    const where = candidate.caller ? ` in coroutine \`${candidate.caller}\`` : "";
+    reports.push({
+      range: candidate.call.range,
+      message: `${chainMessage(chain, where, naming)}; run it in a thread (\`await ${runner}(...)\`) or make the chain async`,
+      related: hopLocations(chain, naming),
+      ...(candidate.fixes.length > 0 ? { fixes: candidate.fixes } : {}),
+    });
+  }
+  return reports;
 }
 
 export const blockingCallTransitive: Rule = {
@@ -161,32 +229,15 @@ export const blockingCallTransitive: Rule = {
   mightApply: mayHaveAsyncContext,
   mightApplyTypeScript: (source) => /\basync\b/.test(source),
   checkPython({ model, options, path, absolutePath, workspace, workspaceRoots, report }) {
-    // Without an index to keep up to date, a file without coroutines has nothing to do.
     if (!workspace && !model.functions.some((func) => model.contextOf(func) === "async")) return;
     const file = summaryFileOf(path, absolutePath);
     const index: WorkspaceIndex = workspace ?? createWorkspaceIndex();
-    // The keys depend on the path only: those of the indexed summary save asking the file system.
     const moduleKeys = index.summaryOf(file)?.moduleKeys ?? pythonModuleKeys(file, workspaceRootsOf(path, absolutePath, workspaceRoots));
-    index.update(summarizePython(model, file, options, moduleKeys));
-    const targets = callTargetsOf(model, file, moduleKeys);
-    const naming: Naming = { file, path, root: projectRootOf(path, absolutePath) };
-    const runner = threadRunner[model.framework];
-    for (const site of model.calls) {
-      if (model.contextOf(site.func) !== "async") continue;
-      if (blockingCallAt(model, site.node, site.scope, options.extraBlockingCalls)) continue;
-      const call = targets.outgoingCall(site);
-      const chain = call && index.chainFrom(file, call, options.transitiveMaxDepth);
-      if (!call || !chain) continue;
-      const where = site.func?.name ? ` in coroutine \`${site.func.name}\`` : "";
-      // The same "Run in a thread" rewrite as blocking-call's (the name only matters for thread-bound calls).
-      const fixes = toThreadFix(model, site, model.framework, call.text);
-      report({
-        node: site.node,
-        message: `${chainMessage(chain, where, naming)}; run it in a thread (\`await ${runner}(...)\`) or make the chain async`,
-        related: hopLocations(chain, naming),
-        fixes: fixes.length > 0 ? fixes : undefined,
-      });
-    }
+    const summary = summarizePython(model, file, options, moduleKeys);
+    index.update(summary);
+    const candidates = pythonTransitiveCandidates(model, summary.functions);
+    const naming = transitiveNaming(path, absolutePath);
+    for (const found of pythonTransitiveReports(candidates, index, naming, model.framework, options.transitiveMaxDepth)) report(found);
   },
   checkTypeScript({ model, options, path, absolutePath, workspace, report }) {
     if (!workspace && !model.calls.some((site) => model.contextOf(site.func) === "async")) return;

@@ -85,6 +85,39 @@ export function summarizePythonPart(
   return { summary: summarizeModel(model, file, options, moduleKeys, indexed, wanted), ids: [...indexed.keys()] };
 }
 
+/**
+ * The summaries of the indexed functions whose definitions start inside one of `spans` (start and
+ * end offsets), each with where its definition starts (a positional id is made of it), in document
+ * order; and the module's re-exports. For the editor, which re-summarizes only the top-level
+ * statements an edit touched: `model` may be a partial model (see `BuildPlan`) that models those
+ * statements completely.
+ */
+export function summarizePythonWithin(
+  model: PythonModel,
+  file: string,
+  options: AnalysisOptions,
+  moduleKeys: string[],
+  spans: readonly { startIndex: number; endIndex: number }[],
+): { functions: FunctionSummary[]; reexports: FileSummary["reexports"] } {
+  const indexed = indexedFunctions(model);
+  const within = new Set<string>();
+  for (const [id, func] of indexed) {
+    const start = func.node.startIndex;
+    if (spans.some((span) => start >= span.startIndex && start < span.endIndex)) within.add(id);
+  }
+  const summary = summarizeModel(model, file, options, moduleKeys, indexed, within, false);
+  return { functions: summary.functions, reexports: summary.reexports };
+}
+
+/**
+ * `id` for a function whose definition now starts at `start` (0-based): positional ids
+ * (`name@line:col`) follow the definition, names stay.
+ */
+export function movedFunctionId(id: string, start: { line: number; column: number }): string {
+  const at = id.indexOf("@");
+  return at === -1 ? id : `${id.slice(0, at)}@${start.line + 1}:${start.column + 1}`;
+}
+
 function summarizeModel(
   model: PythonModel,
   file: string,
@@ -92,6 +125,8 @@ function summarizeModel(
   moduleKeys: string[],
   indexed = indexedFunctions(model),
   wanted?: ReadonlySet<string>,
+  /** Whether the functions of this file that `wanted` ones call are summarized too. */
+  followLocalCalls = true,
 ): FileSummary {
   const path = toSlashes(file);
   const calls = callTargetsOf(model, path, moduleKeys);
@@ -119,13 +154,14 @@ function summarizeModel(
       if (!call) continue;
       entry.calls.push(call);
       // A part: the functions of this file it calls are followed too (the index would go there).
-      if (wanted && call.target.kind === "local") queue.push(call.target.id);
+      if (wanted && followLocalCalls && call.target.kind === "local") queue.push(call.target.id);
     }
   }
+  // In document order, so that an editor can put a summary together from the summaries of its parts.
+  const summarized = [...indexed].filter(([id]) => entries.has(id)).sort(([, a], [, b]) => a.node.startIndex - b.node.startIndex);
   const functions: FunctionSummary[] = [];
-  for (const [id, func] of indexed) {
-    const entry = entries.get(id);
-    if (!entry) continue;
+  for (const [id, func] of summarized) {
+    const entry = entries.get(id)!;
     const name = func.node.childForFieldName("name") ?? func.node;
     functions.push({ id, async: model.contextOf(func) === "async", range: rangeOf(name), blocking: entry.blocking, calls: entry.calls });
   }

@@ -99,6 +99,16 @@ describe("blocking-call-transitive in the editor", () => {
     const back = await publishFor(handler, after, (params) => transitive(params.diagnostics).length === 1);
     expect(transitive(back.diagnostics)[0]!.relatedInformation).toHaveLength(2);
 
+    // A line typed above the blocking call, inside `fetch_row` (the helper's analysis re-summarizes
+    // that function and moves `load_user`): both hops move down a line in the caller's finding.
+    after = client.published.length;
+    const start4 = { start: { line: 4, character: 0 }, end: { line: 4, character: 0 } };
+    await client.change(helpers, 4, [{ range: start4, text: "    user_id = str(user_id)\n" }]);
+    const hopLines = (params: PublishDiagnosticsParams) =>
+      transitive(params.diagnostics)[0]?.relatedInformation?.map((info) => info.location.range.start.line).join(",");
+    const moved = await publishFor(handler, after, (params) => hopLines(params) === "9,5");
+    expect(moved.version).toBe(1);
+
     // other.py calls nothing of helpers.py: it was not analysed again.
     expect(otherPublishes()).toBe(otherBefore);
   });
