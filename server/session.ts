@@ -184,6 +184,8 @@ export class Session {
     else this.settings.setPushed(readSection(params.settings));
     // Also the way to reload project configuration in clients that cannot watch files.
     this.projects.clear();
+    // Summaries depend on it too (`extra-blocking-calls`, `exclude`): index the folders again.
+    this.indexer.indexFolders(this.workspaceFolders);
     this.linter.reanalyzeAll();
   }
 
@@ -197,6 +199,8 @@ export class Session {
     if (sources.length > 0) this.indexer.diskChanged(sources);
     if (this.options.workspaceTrusted && params.changes.some((change) => CONFIG_FILE_NAMES.includes(uriBaseName(change.uri)))) {
       this.projects.clear();
+      // The files' summaries depend on the configuration (`extra-blocking-calls`, `exclude`).
+      this.indexer.indexFolders(this.workspaceFolders);
       this.linter.reanalyzeAll();
     }
   }

@@ -138,6 +138,33 @@ describe("blocking-call-transitive in the editor", () => {
   });
 });
 
+describe("blocking-call-transitive in the editor, after a configuration change", () => {
+  const CACHE = ["import mylib", "", "", "def warm():", "    return mylib.fill()", ""].join("\n");
+  const STARTUP = ["from cache import warm", "", "", "async def startup():", "    warm()", ""].join("\n");
+
+  it("indexes the workspace again: a helper's call named in extra-blocking-calls now blocks", async () => {
+    const dir = makeWorkspace({ "cache.py": CACHE, "startup.py": STARTUP, "pyproject.toml": "[tool.corolint]\n" });
+    const client = await LspClient.start({ workspaceFolders: [dir], initializationOptions: { debounceMs: 0, workspaceTrusted: true } });
+    try {
+      await waitFor("the workspace index", () => client.logs.find((log) => /indexed \d+ file/.test(log.message)));
+      const uri = fileUri(dir, "startup.py");
+      await client.open(uri, STARTUP);
+      expect(transitive((await client.diagnostics(uri, 1)).diagnostics)).toEqual([]);
+      const after = client.published.length;
+      writeFileSync(join(dir, "pyproject.toml"), '[tool.corolint]\nextra-blocking-calls = ["mylib.fill"]\n');
+      await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
+        changes: [{ uri: fileUri(dir, "pyproject.toml"), type: FileChangeType.Changed }],
+      });
+      const updated = await waitFor("the finding after the change", () =>
+        client.published.slice(after).find((params) => params.uri === uri && transitive(params.diagnostics).length === 1),
+      );
+      expect(transitive(updated.diagnostics)[0]!.message).toContain("mylib.fill()");
+    } finally {
+      expect(await client.shutdown()).toBe(0);
+    }
+  });
+});
+
 describe("blocking-call-transitive in the editor, TypeScript", () => {
   it("reports a call into a helper module that reads a file synchronously", async () => {
     const dir = makeWorkspace({
