@@ -7,8 +7,14 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DidChangeWatchedFilesNotification, FileChangeType, type Diagnostic, type PublishDiagnosticsParams } from "vscode-languageserver-protocol/node";
-import { BLOCKING, fileUri, LspClient, makeWorkspace, waitFor } from "./lsp-client";
+import {
+  DidChangeWatchedFilesNotification,
+  DocumentDiagnosticRequest,
+  FileChangeType,
+  type Diagnostic,
+  type PublishDiagnosticsParams,
+} from "vscode-languageserver-protocol/node";
+import { BLOCKING, fileUri, LspClient, makeWorkspace, PULL_CAPABILITIES, waitFor } from "./lsp-client";
 
 const HANDLER = ["from helpers import load_user", "", "", "async def handle(user_id):", "    return load_user(user_id)", ""].join("\n");
 const HELPERS = [
@@ -159,6 +165,37 @@ describe("blocking-call-transitive in the editor, after a configuration change",
         client.published.slice(after).find((params) => params.uri === uri && transitive(params.diagnostics).length === 1),
       );
       expect(transitive(updated.diagnostics)[0]!.message).toContain("mylib.fill()");
+    } finally {
+      expect(await client.shutdown()).toBe(0);
+    }
+  });
+});
+
+describe("blocking-call-transitive in the editor, pull diagnostics", () => {
+  it("asks the client to pull again when an open helper changes, and the caller's report is new", async () => {
+    const dir = makeWorkspace({ "handler.py": HANDLER, "helpers.py": HELPERS });
+    const client = await LspClient.start({ workspaceFolders: [dir], capabilities: PULL_CAPABILITIES });
+    try {
+      await waitFor("the workspace index", () => client.logs.find((log) => /indexed \d+ file/.test(log.message)));
+      const handler = fileUri(dir, "handler.py");
+      const helpers = fileUri(dir, "helpers.py");
+      await client.open(handler, HANDLER);
+      await client.open(helpers, HELPERS);
+      const first = await client.connection.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri: handler } });
+      expect(first.kind === "full" ? transitive(first.items).length : -1).toBe(1);
+
+      const refreshes = client.refreshes;
+      const line4 = { start: { line: 4, character: 0 }, end: { line: 4, character: FETCH_LINE.length } };
+      await client.change(helpers, 2, [{ range: line4, text: CLEAN_FETCH_LINE }]);
+      // The helper is analysed when pulled; its new summary makes the server ask for a refresh.
+      await client.connection.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri: helpers } });
+      await waitFor("a diagnostic refresh", () => client.refreshes > refreshes || undefined);
+      const again = await client.connection.sendRequest(DocumentDiagnosticRequest.type, {
+        textDocument: { uri: handler },
+        previousResultId: first.resultId,
+      });
+      expect(again.kind).toBe("full");
+      expect(again.kind === "full" ? transitive(again.items) : null).toEqual([]);
     } finally {
       expect(await client.shutdown()).toBe(0);
     }
