@@ -110,6 +110,25 @@ describe("summarizeTypeScript", () => {
     expect(calls(callback, "schedule")).toEqual([]);
   });
 
+  it("names an async arrow held by a class property after the property, in the summary and the message", () => {
+    const source = [
+      'import { readFileSync } from "node:fs";',
+      "function readConfig(path: string) {",
+      '  return readFileSync(path, "utf8");',
+      "}",
+      "export class Server {",
+      "  start = async (path: string) => readConfig(path);",
+      "  #reload = async (path: string) => readConfig(path);",
+      "}",
+    ].join("\n");
+    const summary = summarize("server.ts", source);
+    expect(summary.functions.filter((f) => f.async).map((f) => f.id)).toEqual(["Server.start", "Server.#reload"]);
+    const messages = analyzeSource({ path: "server.ts", source })
+      .findings.filter((finding) => finding.rule === "blocking-call-transitive")
+      .map((finding) => finding.message.split(":")[0]);
+    expect(messages).toEqual(["`readConfig()` blocks the event loop in async function `start`", "`readConfig()` blocks the event loop in async function `#reload`"]);
+  });
+
   it("records the blocking calls `blocking-call` finds, and no call edge for them", () => {
     const summary = summarize(
       "io.ts",
@@ -440,8 +459,8 @@ describe("blocking-call-transitive across TypeScript modules", () => {
       {
         line: 28,
         message:
-          // An arrow field has no name the message can give (TypeScriptModel.functionName).
-          "`this.load()` blocks the event loop: it calls `this.parse()`, which calls " +
+          // An arrow field is named after its property.
+          "`this.load()` blocks the event loop in async function `reload`: it calls `this.parse()`, which calls " +
           "`fs.readFileSync()` (src/repo.ts:16, 2 calls down)" + suffix,
         hops: [".:12 `Repo.load` calls `this.parse()`", ".:16 `Repo.parse` calls `fs.readFileSync()`, which blocks"],
       },

@@ -99,7 +99,10 @@ export class TypeScriptModel {
     if (func.name && (ts.isIdentifier(func.name) || ts.isStringLiteral(func.name) || ts.isPrivateIdentifier(func.name))) return func.name.text;
     const parent = func.parent;
     if (ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
-    if (ts.isPropertyAssignment(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
+    // `{ load: () => ... }` and `class A { load = async () => ... }`.
+    if ((ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) && (ts.isIdentifier(parent.name) || ts.isPrivateIdentifier(parent.name))) {
+      return parent.name.text;
+    }
     return null;
   }
 
