@@ -7,7 +7,9 @@
  * classes, by name; and every other coroutine (nested in a function or a nested class, or shadowed by a
  * later definition of its name) as `name@line:col` (1-based, where its definition starts), like the
  * TypeScript summary: the rule reports calls in every coroutine, so the CLI's summary pass must see
- * them all. Nested sync functions and lambdas are not indexed: calls inside them run when (and if)
+ * them all. Calls are resolved to module-level functions (imported ones to their module), methods on
+ * `self` and `super()` (through the class's bases), and static and class methods on a class name.
+ * Nested sync functions and lambdas are not indexed: calls inside them run when (and if)
  * they are called, which is not known, so they are neither the outer function's calls nor their own
  * entries. Calls through unknown receivers (`obj.helper()`, `self.repo.load()`) are not guessed.
  */
@@ -216,6 +218,8 @@ export class PythonCallTargets {
   }
 
   private targetOf(fn: Node, site: Site): CallTarget | null {
+    const viaSuper = this.superTarget(fn, site);
+    if (viaSuper !== undefined) return viaSuper;
     // `a.b.c` → head `a`, attributes `b`, `c`; anything else (a call result, a subscript) is unknown.
     const attributes: string[] = [];
     let head: Node | null = fn;
@@ -248,10 +252,32 @@ export class PythonCallTargets {
     return path.length > 0 ? { kind: "module", module: base.module, path } : null;
   }
 
+  /**
+   * `super().name(...)` in a method of a module-level class: `name` of the first base that may have
+   * it. Undefined when `fn` is not such a call; `super(Cls, obj)` with arguments is not followed.
+   */
+  private superTarget(fn: Node, site: Site): CallTarget | null | undefined {
+    if (fn.type !== "attribute") return undefined;
+    const object = fn.childForFieldName("object");
+    const callee = object?.type === "call" ? object.childForFieldName("function") : null;
+    if (callee?.type !== "identifier" || callee.text !== "super" || this.model.lookup("super", site.scope) !== null) return undefined;
+    if ((object!.childForFieldName("arguments")?.namedChildCount ?? 0) > 0) return null;
+    const cls = site.func?.classInfo;
+    const name = fn.childForFieldName("attribute")?.text;
+    if (!cls || !name) return null;
+    return this.baseMethodTarget(cls, name, 0);
+  }
+
   /** `name` looked up on a class of this module: its own method, else the first base that may have it. */
   private methodTarget(cls: ClassInfo, name: string, depth: number): CallTarget | null {
     if (cls.outerScope !== this.model.moduleScope || depth > maxBaseDepth) return null;
     if (cls.methods.has(name)) return { kind: "local", id: `${cls.name}.${name}` };
+    return this.baseMethodTarget(cls, name, depth);
+  }
+
+  /** `name` looked up on the bases of a class of this module, in order. */
+  private baseMethodTarget(cls: ClassInfo, name: string, depth: number): CallTarget | null {
+    if (cls.outerScope !== this.model.moduleScope || depth > maxBaseDepth) return null;
     for (const base of cls.bases) {
       if (base.type !== "identifier") continue;
       const bindings = this.model.lookup(base.text, cls.outerScope);
