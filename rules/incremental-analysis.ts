@@ -85,7 +85,7 @@ export class IncrementalAnalyzer {
         const summary = summarizePython(model, summaryFileOf(request.path, request.absolutePath), options, moduleKeysOf(request));
         ({ functions, reexports } = summary);
         if (transitive.severity !== null) candidates = pythonTransitiveCandidates(model, functions);
-        findings.push(...this.transitiveFindings(summary, false, candidates, model.framework, request, options, transitive));
+        findings.push(...this.transitiveFindings(summary, "unknown", candidates, model.framework, request, options, transitive));
       } catch (error) {
         ruleErrors.push({ rule: TRANSITIVE, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       }
@@ -171,7 +171,13 @@ export class IncrementalAnalyzer {
       const candidates = allMoved(oldPart.candidates, mover.candidate);
       if (!findings || !functions || !candidates) return null;
       summaryChanged ||= functions !== oldPart.functions;
-      kept[index] = { ...oldPart, startIndex: parts[index].startIndex, endIndex: parts[index].endIndex, findings, functions, candidates };
+      const { startIndex, endIndex } = parts[index];
+      const unmoved =
+        startIndex === oldPart.startIndex && findings === oldPart.findings && functions === oldPart.functions && candidates === oldPart.candidates;
+      // Written out, not spread: this runs for every part at every keystroke.
+      kept[index] = unmoved
+        ? oldPart
+        : { startIndex, endIndex, interface: oldPart.interface, facts: oldPart.facts, findings, functions, candidates };
     }
 
     let fresh: Finding[] = [];
@@ -228,18 +234,18 @@ export class IncrementalAnalyzer {
       framework = model.framework;
     }
     const allParts = [...kept.slice(0, before), ...stored, ...kept.slice(parts.length - after)];
-    const all = allParts.flatMap((part) => part.findings);
+    const all = concatOf(allParts, (part) => part.findings);
     if (transitive.summarize) {
       const summary: FileSummary = {
         file: toSlashes(summaryFileOf(request.path, request.absolutePath)),
         language: "python",
         moduleKeys: moduleKeysOf(request),
-        functions: allParts.flatMap((part) => part.functions),
+        functions: concatOf(allParts, (part) => part.functions),
         reexports: previous.reexports,
       };
       try {
-        const candidates = allParts.flatMap((part) => part.candidates);
-        all.push(...this.transitiveFindings(summary, !summaryChanged, candidates, framework, request, options, transitive));
+        const candidates = concatOf(allParts, (part) => part.candidates);
+        all.push(...this.transitiveFindings(summary, summaryChanged ? "changed" : "same", candidates, framework, request, options, transitive));
       } catch {
         return null;
       }
@@ -255,8 +261,7 @@ export class IncrementalAnalyzer {
    */
   private transitiveFindings(
     summary: FileSummary,
-    /** The summary equals the last one made, ranges included. */
-    sameAsLast: boolean,
+    change: SummaryChange,
     candidates: readonly TransitiveCandidate[],
     framework: Framework,
     request: AnalyzeRequest,
@@ -265,7 +270,7 @@ export class IncrementalAnalyzer {
   ): Finding[] {
     this.lastSummary = summary;
     const index = request.workspace ?? createWorkspaceIndex();
-    if (transitive.host && request.workspace) transitive.host.indexSummary(summary, sameAsLast);
+    if (transitive.host && request.workspace) transitive.host.indexSummary(summary, change);
     else index.update(summary);
     const severity = transitive.severity;
     if (severity === null || candidates.length === 0) return [];
@@ -303,13 +308,17 @@ interface DocumentState {
   framework: Framework;
 }
 
+/** How a document's summary compares with the one its analyzer gave last. */
+export type SummaryChange = "same" | "changed" | "unknown";
+
 /** Where an editor keeps the workspace index. */
 export interface SummaryHost {
   /**
-   * Puts the document's summary in `AnalyzeRequest.workspace` (the host may compare it, and tell
-   * callers). `sameAsLast`: it equals, ranges included, the summary this analyzer gave last.
+   * Puts the document's summary in `AnalyzeRequest.workspace` (and may tell callers). `change` says
+   * how it compares, ranges included, with the summary this analyzer gave last: `same`, `changed`,
+   * or `unknown` (after a whole-file analysis).
    */
-  indexSummary(summary: FileSummary, sameAsLast: boolean): void;
+  indexSummary(summary: FileSummary, change: SummaryChange): void;
 }
 
 /** What an analysis does for `blocking-call-transitive`. */
@@ -361,17 +370,25 @@ function groupByPart<T>(items: readonly T[], lineOf: (item: T) => number, parts:
   return groups;
 }
 
+/** The lists `pick` gives of every part, one after the other (a loop: `flatMap` is slower on many small lists). */
+function concatOf<T>(parts: readonly StoredPart[], pick: (part: StoredPart) => readonly T[]): T[] {
+  const all: T[] = [];
+  for (const part of parts) for (const item of pick(part)) all.push(item);
+  return all;
+}
+
 /** Every item moved, or null when one cannot be; the same array when none moved. */
 function allMoved<T>(items: T[], move: (item: T) => T | null): T[] | null {
-  let changed = false;
-  const moved: T[] = [];
-  for (const item of items) {
+  // Most parts do not move: no new array until an item does.
+  let moved: T[] | null = null;
+  for (let index = 0; index < items.length; index += 1) {
+    const item = items[index];
     const next = move(item);
     if (next === null) return null;
-    changed ||= next !== item;
-    moved.push(next);
+    if (next !== item && moved === null) moved = items.slice(0, index);
+    moved?.push(next);
   }
-  return changed ? moved : items;
+  return moved ?? items;
 }
 
 function mergeFacts(all: readonly ModuleFacts[]): ModuleFacts {

@@ -133,7 +133,7 @@ export class DocumentAnalyzer {
         }
         // The analysis makes the document's summary part by part, as it analyses; it goes into the
         // index before blocking-call-transitive follows calls through it.
-        result = analyzer.analyze(full, onDisk ? { indexSummary: (summary, sameAsLast) => this.indexer.updateOpenSummary(summary, sameAsLast) } : undefined);
+        result = analyzer.analyze(full, onDisk ? { indexSummary: (summary, change) => this.indexer.updateOpenSummary(summary, change) } : undefined);
       }
       for (const failure of result.ruleErrors) {
         this.logOnce(`${uri}\0${failure.rule}`, `corolint: rule ${failure.rule} failed on ${request.path}; its findings there are missing: ${failure.message}`);

@@ -23,6 +23,7 @@ import { isAbsolute, relative } from "node:path";
 import { discoverFiles } from "../cli/discover-files";
 import { readSourceFile } from "../cli/read-source";
 import { languageForPath, type AnalyzeRequest, type TypeScriptWorkspace } from "../rules/index";
+import type { SummaryChange } from "../rules/incremental-analysis";
 import { createWorkspaceIndex } from "../rules/workspace/index";
 import { toSlashes } from "../rules/workspace/module-keys";
 import { summarizeFile } from "../rules/workspace/summarize-file";
@@ -47,7 +48,7 @@ export class WorkspaceIndexer {
   readonly index: WorkspaceIndex = createWorkspaceIndex();
   /** Files whose summary comes from an open document, not from disk. */
   private readonly open = new Set<string>();
-  /** The summary last indexed for each open document, as JSON. */
+  /** The summary last indexed for each open document, as JSON, when it was compared as text. */
   private readonly openTexts = new Map<string, string>();
   /** Bumped when the folders change: a background run of an older generation stops. */
   private generation = 0;
@@ -93,14 +94,20 @@ export class WorkspaceIndexer {
    * An open document's summary replaces the file's. On any change the callers are reported as
    * affected: their hops point into the file, so even a summary that only moved changes them.
    */
-  updateOpenSummary(summary: FileSummary, sameAsLast = false): void {
+  updateOpenSummary(summary: FileSummary, change: SummaryChange = "unknown"): void {
     const file = summary.file;
     this.open.add(file);
-    // The analysis knows when nothing changed (most keystrokes); else the summary is compared as text.
-    if (sameAsLast && this.openTexts.has(file)) return;
-    const text = JSON.stringify(summary);
-    if (this.openTexts.get(file) === text && this.index.summaryOf(file) !== undefined) return;
-    this.openTexts.set(file, text);
+    const indexed = this.index.summaryOf(file) !== undefined;
+    // The analysis knows how it changed after an edit (most keystrokes: not at all); after a
+    // whole-file analysis it is compared as text with the one indexed.
+    if (change === "same" && indexed) return;
+    if (change === "unknown") {
+      const text = JSON.stringify(summary);
+      if (this.openTexts.get(file) === text && indexed) return;
+      this.openTexts.set(file, text);
+    } else {
+      this.openTexts.delete(file);
+    }
     const affected = this.replace(summary);
     if (affected.size > 0) this.events.affected(affected);
   }

@@ -2,8 +2,8 @@
  * The workspace index (see summary.ts): joins the files' summaries, resolves calls across modules,
  * and finds the shortest chain from a call to a blocking call through sync functions.
  *
- * Caching: chains are memoised per function, and the module keys each file's calls look up are kept
- * per file (for `dependentsOf`). Each cached entry records what it read — the files whose summaries
+ * Caching: chains are memoised per function, module calls' resolutions per caller folder until any
+ * file changes, and the module keys each file's calls look up are kept per file (for `dependentsOf`). Each cached entry records what it read — the files whose summaries
  * it used and the module keys it looked up, found or not — so that `update`/`remove` drop exactly
  * the entries a changed file may affect (a new file with a key an entry looked up in vain, too).
  */
@@ -43,6 +43,15 @@ class Index implements WorkspaceIndex {
   private readonly lookups = new Map<string, Reads>();
   /** The keys of removed files, so that `dependentsOf` still answers for them. */
   private readonly formerKeys = new Map<string, string[]>();
+  /**
+   * (caller's folder, module, path) → the functions a module call resolves to and what that read: the
+   * editor follows every call of a coroutine at every keystroke. Dropped whole when a file changes.
+   */
+  private readonly resolutions = new Map<string, { found: FunctionRef[]; reads: Reads }>();
+  /** Bumped when `resolutions` is dropped. */
+  private generation = 0;
+  /** The last resolution of a call target object, and for which file: no key to build at every keystroke. */
+  private readonly byTarget = new WeakMap<CallTarget, { generation: number; file: string; resolution: { found: FunctionRef[]; reads: Reads } }>();
 
   update(summary: FileSummary): void {
     const file = summary.file;
@@ -78,7 +87,7 @@ class Index implements WorkspaceIndex {
     const limit = maxDepth ?? Infinity;
     if (limit < 1) return undefined;
     let best: ChainHop[] | null = null;
-    for (const target of this.resolve(file, call.target, { files: new Set(), keys: new Set() })) {
+    for (const target of this.resolve(file, call.target, null)) {
       if (target.fn.async) continue;
       const chain = this.chainOf(target);
       if (chain && (!best || chain.length < best.length)) best = chain;
@@ -127,6 +136,8 @@ class Index implements WorkspaceIndex {
 
   /** Drops what may have read `file` or looked up one of `keys` (found or not). */
   private invalidate(file: string, keys: readonly string[]): void {
+    this.resolutions.clear();
+    this.generation += 1;
     const stale = (reads: Reads) => reads.files.has(file) || keys.some((key) => reads.keys.has(key));
     for (const [id, entry] of this.chains) if (stale(entry.reads)) this.chains.delete(id);
     for (const [name, reads] of this.lookups) if (name === file || stale(reads)) this.lookups.delete(name);
@@ -208,17 +219,34 @@ class Index implements WorkspaceIndex {
 
   // ---------------------------------------------------------------- resolution
 
-  /** The indexed functions a call from `file` may run (several only when module keys are ambiguous). */
-  private resolve(file: string, target: CallTarget, reads: Reads): FunctionRef[] {
+  /**
+   * The indexed functions a call from `file` may run (several only when module keys are ambiguous).
+   * The list is shared: do not change it. What the lookup read is added to `reads` when given.
+   */
+  private resolve(file: string, target: CallTarget, reads: Reads | null): FunctionRef[] {
     if (target.kind === "local") {
-      reads.files.add(file);
+      reads?.files.add(file);
       const fn = this.files.get(file)?.byId.get(target.id);
       return fn ? [{ file, fn }] : [];
     }
-    const found: FunctionRef[] = [];
-    const budget = { steps: maxResolutionSteps };
-    this.resolveMember(target.module, target.path, file, reads, new Set(), budget, found);
-    return found;
+    const memo = this.byTarget.get(target);
+    let resolution = memo && memo.generation === this.generation && memo.file === file ? memo.resolution : undefined;
+    if (!resolution) {
+      // Only the caller's folder matters to the lookup (see `filesOf`).
+      const key = `${file.slice(0, file.lastIndexOf("/") + 1)}\0${target.module}\0${target.path.join("\0")}`;
+      resolution = this.resolutions.get(key);
+      if (!resolution) {
+        resolution = { found: [], reads: { files: new Set(), keys: new Set() } };
+        this.resolveMember(target.module, target.path, file, resolution.reads, new Set(), { steps: maxResolutionSteps }, resolution.found);
+        this.resolutions.set(key, resolution);
+      }
+      this.byTarget.set(target, { generation: this.generation, file, resolution });
+    }
+    if (reads) {
+      for (const read of resolution.reads.files) reads.files.add(read);
+      for (const read of resolution.reads.keys) reads.keys.add(read);
+    }
+    return resolution.found;
   }
 
   /**
