@@ -22,7 +22,7 @@ import { statSync } from "node:fs";
 import { isAbsolute, relative } from "node:path";
 import { discoverFiles } from "../cli/discover-files";
 import { readSourceFile } from "../cli/read-source";
-import { languageForPath, type AnalyzeRequest, type TypeScriptWorkspace } from "../rules/index";
+import { languageForPath, TypeScriptWorkspace, type AnalyzeRequest } from "../rules/index";
 import type { SummaryChange } from "../rules/incremental-analysis";
 import { createWorkspaceIndex } from "../rules/workspace/index";
 import { toSlashes } from "../rules/workspace/module-keys";
@@ -55,10 +55,19 @@ export class WorkspaceIndexer {
   /** The files the index holds a summary of (it does not list them itself). */
   private readonly tracked = new Set<string>();
 
+  /**
+   * Where tsconfig `paths` lead, for TS/JS files read from disk (no file is added to a project here;
+   * open documents are summarized in the analysis's projects). Warnings are the analysis's to give.
+   */
+  private readonly typescriptPaths: TypeScriptWorkspace;
+
   constructor(
     private readonly projects: ProjectConfigs,
     private readonly events: IndexerEvents,
-  ) {}
+  ) {
+    // An untrusted workspace's tsconfig.json is not read (as for the analysis).
+    this.typescriptPaths = new TypeScriptWorkspace({ readConfigFiles: projects.trusted });
+  }
 
   /** Indexes the folders' files in the background (replacing an indexing still running). */
   indexFolders(folders: readonly string[]): void {
@@ -156,7 +165,8 @@ export class WorkspaceIndexer {
     if (!read.ok) return this.remove(file);
     let summary: FileSummary | null;
     try {
-      summary = summarizeFile({ path: project.analysisPath, source: read.text, options: project.config.options, absolutePath: filePath });
+      const request = { path: project.analysisPath, source: read.text, options: project.config.options, absolutePath: filePath };
+      summary = summarizeFile(request, undefined, undefined, undefined, this.typescriptPaths);
     } catch (error) {
       this.events.log(`corolint: could not index ${filePath}: ${error instanceof Error ? error.message : String(error)}`);
       return this.remove(file);

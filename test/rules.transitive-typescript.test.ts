@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { analyzeSource, languageForPath, type Finding } from "../rules/index";
+import { analyzeSource, languageForPath, TypeScriptWorkspace, type Finding } from "../rules/index";
 import { TypeScriptModel } from "../rules/typescript/model";
 import { summarizeTypeScript } from "../rules/typescript/summarize";
 import { loadTypeScript, ts } from "../rules/typescript/ts-runtime";
@@ -361,23 +361,26 @@ function sourceFiles(root: string): string[] {
     .sort();
 }
 
-/** The index of a fixture project, every file summarized from disk. */
-function indexProject(name: string): { root: string; files: string[]; index: WorkspaceIndex } {
+/**
+ * The index of a fixture project, every file summarized from disk (in `typescript`'s projects when
+ * given, as the CLI does: then tsconfig `paths` apply).
+ */
+function indexProject(name: string, typescript?: TypeScriptWorkspace): { root: string; files: string[]; index: WorkspaceIndex; typescript?: TypeScriptWorkspace } {
   const root = path.join(projects, name);
   const files = sourceFiles(root);
   const index = createWorkspaceIndex();
   for (const file of files) {
     const absolutePath = path.join(root, file);
-    const summary = summarizeFile({ path: file, source: readFileSync(absolutePath, "utf8"), absolutePath });
+    const summary = summarizeFile({ path: file, source: readFileSync(absolutePath, "utf8"), absolutePath }, undefined, typescript);
     if (summary) index.update(summary);
   }
-  return { root, files, index };
+  return { root, files, index, typescript };
 }
 
 /** The rule's findings in one file: line (one-based), message, and hops `file:line message`. */
-function transitive(root: string, file: string, index: WorkspaceIndex) {
+function transitive(root: string, file: string, index: WorkspaceIndex, typescript?: TypeScriptWorkspace) {
   const absolutePath = path.join(root, file);
-  const result = analyzeSource({ path: file, source: readFileSync(absolutePath, "utf8"), absolutePath, workspace: index });
+  const result = analyzeSource({ path: file, source: readFileSync(absolutePath, "utf8"), absolutePath, workspace: index }, undefined, typescript);
   expect(result.ruleErrors).toEqual([]);
   return result.findings.filter((finding) => finding.rule === RULE).map(shape);
 }
@@ -517,6 +520,41 @@ describe("blocking-call-transitive across TypeScript modules", () => {
       },
     ]);
     expect(transitive(project.root, "src/task.ts", project.index)).toEqual([]);
+  });
+
+  it("ts-paths: helpers imported through tsconfig `paths` (`@app/*`, `@config`) are workspace code", () => {
+    const typescript = new TypeScriptWorkspace();
+    const project = indexProject("ts-paths", typescript);
+    expect(transitive(project.root, "src/handlers/status.ts", project.index, typescript)).toEqual([
+      {
+        line: 7,
+        message: "`loadSettings()` blocks the event loop in async function `status`: it calls `fs.readFileSync()` (src/config/index.ts:5)" + suffix,
+        hops: ["src/config/index.ts:5 `loadSettings` calls `fs.readFileSync()`, which blocks"],
+      },
+      {
+        line: 8,
+        message: "`gitRevision()` blocks the event loop in async function `status`: it calls `child_process.execSync()` (src/store.ts:5)" + suffix,
+        hops: ["src/store.ts:5 `gitRevision` calls `child_process.execSync()`, which blocks"],
+      },
+      {
+        line: 9,
+        message:
+          "`store.gitRevision()` blocks the event loop in async function `status`: it calls `child_process.execSync()` (src/store.ts:5)" + suffix,
+        hops: ["src/store.ts:5 `gitRevision` calls `child_process.execSync()`, which blocks"],
+      },
+    ]);
+    // Summarized on its own (no project, so no `paths`), an alias is a package: no edge.
+    const statusPath = path.join(project.root, "src/handlers/status.ts");
+    const alone = summarizeFile({ path: "src/handlers/status.ts", source: readFileSync(statusPath, "utf8"), absolutePath: statusPath })!;
+    expect(calls(alone, "status")).toEqual([]);
+    const inProject = summarizeFile({ path: "src/handlers/status.ts", source: readFileSync(statusPath, "utf8"), absolutePath: statusPath }, undefined, typescript)!;
+    const key = (file: string) => path.join(project.root, file).split(path.sep).join("/");
+    expect(inProject.functions[0].calls.map((call) => call.target)).toEqual([
+      { kind: "module", module: key("src/config/index"), path: ["loadSettings"] },
+      { kind: "module", module: key("src/store"), path: ["gitRevision"] },
+      { kind: "module", module: key("src/store"), path: ["gitRevision"] },
+      { kind: "module", module: key("src/store"), path: ["label"] },
+    ]);
   });
 
   it("re-checks a caller after a helper changes: the index drops the chain", () => {

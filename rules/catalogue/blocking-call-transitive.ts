@@ -154,7 +154,7 @@ export const blockingCallTransitive: Rule = {
       "the workspace. The message names the blocking call at the end of the chain and where it is; the related " +
       "locations list every call along the way, so the editor can jump from hop to hop. Calls are followed to " +
       "module-level functions (of the file, or imported — relative imports, aliases, re-exports through `__init__.py` " +
-      "or `export ... from`, `*` included), to methods called on `self`/`this` in their class (and, in Python, on " +
+      "or `export ... from`, `*` included, and TS/JS specifiers that tsconfig `paths` map to workspace files), to methods called on `self`/`this` in their class (and, in Python, on " +
       "`super()`: the base class's), and to static and class methods; calls on other receivers (`obj.helper()`) are not guessed, and nested functions and lambdas are not " +
       "followed. A function handed to a thread (`asyncio.to_thread(load_user, id)`, `loop.run_in_executor`, " +
       "`trio.to_thread.run_sync`, `anyio.to_thread.run_sync`, an executor's `submit`, `threading.Thread(target=...)`) " +

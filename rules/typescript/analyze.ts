@@ -41,7 +41,7 @@ export function analyzeTypeScript(
     if (inProgram) sourceFile = inProgram;
     else checker = null;
   }
-  const model = new TypeScriptModel(sourceFile, checker);
+  const model = new TypeScriptModel(sourceFile, checker, project.moduleResolver(file.getFilePath()));
   const findings: Finding[] = [];
   const ruleErrors: AnalysisResult["ruleErrors"] = [];
   for (const { rule, severity } of selected) {

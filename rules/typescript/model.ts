@@ -53,6 +53,9 @@ export function normalizeModuleName(specifier: string): string {
   return specifier.startsWith("node:") ? specifier.slice(5) : specifier;
 }
 
+/** The absolute path of the workspace file a non-relative import specifier names, or null (a package). */
+export type ModuleResolver = (specifier: string) => string | null;
+
 /** The expression inside parentheses, `!`, `as T`, `<T>x` and `satisfies T`. */
 export function skipOuterExpressions(node: TS.Expression): TS.Expression {
   let current = node;
@@ -77,6 +80,8 @@ export class TypeScriptModel {
     readonly sourceFile: TS.SourceFile,
     /** The type checker of the file's program; null for syntax-only analysis. */
     readonly checker: TS.TypeChecker | null,
+    /** Where non-relative specifiers of workspace files lead (tsconfig `paths`); null: they are packages. */
+    readonly resolveModule: ModuleResolver | null = null,
   ) {
     this.collect(sourceFile, null);
   }

@@ -35,9 +35,10 @@ import { typescriptModuleKeys } from "../workspace/module-keys";
  * the arrows in them), `Class.m()` on a module-level class, and members of modules imported through
  * relative specifiers (`import`, `import * as`, default imports, `require`, `import()`, aliases).
  * A module key is the imported path without its extension, so `./db`, `./db.js` and `./db/index.js`
- * name `db.ts` or `db/index.ts` (index files carry both keys). Packages (non-relative specifiers,
- * tsconfig `paths`) are not workspace code. Unknown receivers (`obj.m()`, `super.m()`) and `new` are
- * not followed.
+ * name `db.ts` or `db/index.ts` (index files carry both keys). A non-relative specifier that the
+ * project's tsconfig `paths` (or `baseUrl`) map to a source file of the workspace (`@app/db`) names
+ * that file; other non-relative specifiers are packages, not workspace code. Unknown receivers
+ * (`obj.m()`, `super.m()`) and `new` are not followed.
  *
  * Thread hand-offs: `new Worker(file)` (worker_threads) and worker pools take a file or a function
  * reference, never a call, so they form no edge; a call inside a callback belongs to the callback (a
@@ -65,7 +66,7 @@ type ModuleTarget = Extract<CallTarget, { kind: "module" }>;
 /** Extensions an import specifier may carry; a module key has none. */
 const sourceExtension = /\.(?:[cm]?[jt]s|[jt]sx)$/;
 
-/** `./db`, `../lib/db.js`, `.`: workspace code. Anything else is a package. */
+/** `./db`, `../lib/db.js`, `.`: workspace code. Anything else is a package, unless tsconfig `paths` map it. */
 function isRelative(specifier: string): boolean {
   return specifier === "." || specifier === ".." || specifier.startsWith("./") || specifier.startsWith("../");
 }
@@ -85,6 +86,8 @@ class Summarizer {
   private readonly reexports: FileSummary["reexports"] = [];
   /** The key this file's own re-exports go through (`export { f as g }`). */
   private readonly ownKey: string;
+  /** Non-relative specifiers looked up through tsconfig `paths`: the file they name, or null (a package). */
+  private readonly aliases = new Map<string, string | null>();
 
   constructor(
     private readonly model: TypeScriptModel,
@@ -252,7 +255,7 @@ class Summarizer {
     const specifier = statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier) ? statement.moduleSpecifier.text : null;
     const clause = statement.exportClause;
     if (specifier !== null) {
-      if (!isRelative(specifier)) return;
+      if (!this.isWorkspaceSpecifier(specifier)) return;
       const module = this.moduleKey(specifier);
       if (!clause) this.reexports.push({ name: "*", target: { kind: "module", module, path: [] } });
       else if (ts.isNamespaceExport(clause)) this.reexports.push({ name: clause.name.text, target: { kind: "module", module, path: [] } });
@@ -300,7 +303,7 @@ class Summarizer {
   /** A `require` or dynamic `import` of a relative module ("./db"), as a target with an empty path. */
   private requiredTarget(expression: TS.Expression): ModuleTarget | null {
     const name = this.model.importedName(expression);
-    return name !== null && isRelative(name) ? { kind: "module", module: this.moduleKey(name), path: [] } : null;
+    return name !== null && this.isWorkspaceSpecifier(name) ? { kind: "module", module: this.moduleKey(name), path: [] } : null;
   }
 
   // --- Functions' bodies ---------------------------------------------------------------------------
@@ -407,26 +410,46 @@ class Summarizer {
       const specifier = (ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) && statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)
         ? statement.moduleSpecifier.text
         : null;
-      if (specifier !== null && isRelative(specifier)) {
+      if (specifier !== null && this.isWorkspaceSpecifier(specifier)) {
         found.add(specifier);
         const clause = ts.isImportDeclaration(statement) ? statement.importClause : undefined;
         if (clause?.name && !clause.isTypeOnly) this.defaultImports.set(clause.name.text, specifier);
       }
       if (ts.isImportEqualsDeclaration(statement) && ts.isExternalModuleReference(statement.moduleReference)) {
         const expression = statement.moduleReference.expression;
-        if (ts.isStringLiteral(expression) && isRelative(expression.text)) found.add(expression.text);
+        if (ts.isStringLiteral(expression) && this.isWorkspaceSpecifier(expression.text)) found.add(expression.text);
       }
     }
     for (const site of this.model.calls) {
       const argument = site.node.arguments[0];
       const isLoad = (ts.isIdentifier(site.node.expression) && site.node.expression.text === "require") || site.node.expression.kind === ts.SyntaxKind.ImportKeyword;
-      if (isLoad && argument && ts.isStringLiteralLike(argument) && isRelative(argument.text)) found.add(argument.text);
+      if (isLoad && argument && ts.isStringLiteralLike(argument) && this.isWorkspaceSpecifier(argument.text)) found.add(argument.text);
     }
     return [...found].sort((a, b) => b.length - a.length);
   }
 
-  /** `./db.js` from `/src/api/index.ts` → `/src/api/db`: the imported file's path without extension. */
+  /**
+   * Whether a specifier names a file of the workspace: a relative one, or one the project's tsconfig
+   * `paths` (or `baseUrl`) map to a source file (not a package's).
+   */
+  private isWorkspaceSpecifier(specifier: string): boolean {
+    if (isRelative(specifier)) return true;
+    if (!this.model.resolveModule) return false;
+    let resolved = this.aliases.get(specifier);
+    if (resolved === undefined) {
+      resolved = this.model.resolveModule(specifier);
+      this.aliases.set(specifier, resolved);
+    }
+    return resolved !== null;
+  }
+
+  /**
+   * `./db.js` from `/src/api/index.ts` → `/src/api/db`: the imported file's path without extension;
+   * `@app/db` mapped by tsconfig `paths` to `/src/db.ts` → `/src/db`.
+   */
   private moduleKey(specifier: string): string {
+    const aliased = isRelative(specifier) ? null : this.aliases.get(specifier);
+    if (aliased) return aliased.replace(sourceExtension, "");
     const joined = posix.normalize(posix.join(posix.dirname(this.file), specifier)).replace(/\/+$/, "");
     return joined.replace(sourceExtension, "");
   }

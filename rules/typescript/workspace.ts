@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from "node:path";
 import { existsSync } from "node:fs";
 import type { Project, SourceFile, ts as TS } from "ts-morph";
+import type { ModuleResolver } from "./model";
 import { loadTypeScript, ts } from "./ts-runtime";
 
 /**
@@ -59,6 +60,7 @@ export class TypeScriptProject {
   /** Set when the type checker is not used for this project (the message says why). */
   degraded: string | null = null;
   private checked = false;
+  private resolutionCache: TS.ModuleResolutionCache | undefined;
 
   constructor(
     readonly project: Project,
@@ -103,6 +105,26 @@ export class TypeScriptProject {
       return checker;
     }
     return program.getTypeChecker();
+  }
+
+  /**
+   * Where a non-relative specifier written in `containingFile` leads when the project maps specifiers
+   * to its own files (tsconfig `paths` or `baseUrl`): the file's absolute path, or null for a package,
+   * a declaration file or a specifier that resolves to nothing. Null (no resolver) when the project
+   * maps none: every non-relative specifier is a package then.
+   */
+  moduleResolver(containingFile: string): ModuleResolver | null {
+    const options = this.project.getCompilerOptions();
+    if (!options.paths && !options.baseUrl) return null;
+    const host = this.project.getModuleResolutionHost();
+    this.resolutionCache ??= ts.createModuleResolutionCache(dirname(containingFile), (name) => name, options);
+    const cache = this.resolutionCache;
+    return (specifier) => {
+      const resolved = ts.resolveModuleName(specifier, containingFile, options, host, cache).resolvedModule;
+      if (!resolved || resolved.isExternalLibraryImport) return null;
+      const file = resolved.resolvedFileName.replace(/\\/g, "/");
+      return /\.d\.[cm]?ts$/.test(file) || file.includes("/node_modules/") ? null : file;
+    };
   }
 
   private degrade(reason: string): null {
@@ -159,6 +181,13 @@ export class TypeScriptWorkspace {
         // Unreadable now: the analysis of the file reports why.
       }
     }
+  }
+
+  /** The resolver of tsconfig `paths` for a file on disk (see `TypeScriptProject.moduleResolver`), without adding the file. */
+  moduleResolverFor(absolutePath: string): ModuleResolver | null {
+    loadTypeScript();
+    const filePath = resolve(absolutePath);
+    return this.projectFor(dirname(filePath)).moduleResolver(filePath);
   }
 
   /** Drops an edited file from its project, so the program reads it from disk again. */

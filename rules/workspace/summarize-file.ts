@@ -20,13 +20,16 @@ import type { FileSummary } from "./summary";
  * The summary of the request's file, or null for a file that is neither Python nor TS/JS. Python
  * files are parsed with `parser` when given (it keeps the tree, and `keepModel` gets the model built
  * on it, so that an analysis of the same text can reuse it), TS/JS files in `typescript`'s project
- * when given, else on their own (no type checker: summaries read syntax only).
+ * when given, else on their own (no type checker: summaries read syntax only; `resolvers` gives the
+ * tsconfig `paths` of their project).
  */
 export function summarizeFile(
   request: AnalyzeRequest,
   parser?: IncrementalParser,
   typescript?: TypeScriptWorkspace,
   keepModel?: (model: PythonModel) => void,
+  /** Without `typescript`: where a TS/JS file's tsconfig `paths` lead (the file is not added to a project). */
+  resolvers?: Pick<TypeScriptWorkspace, "moduleResolverFor">,
 ): FileSummary | null {
   const language = languageForPath(request.path);
   if (language === null) return null;
@@ -34,10 +37,14 @@ export function summarizeFile(
   const file = summaryFileOf(request.path, request.absolutePath);
   if (language === "typescript") {
     loadTypeScript();
-    const sourceFile = typescript
-      ? typescript.sourceFile(request.absolutePath, request.path, request.source).file.compilerNode
-      : ts.createSourceFile(file, request.source, ts.ScriptTarget.Latest, true, scriptKindOf(file));
-    return summarizeTypeScript(new TypeScriptModel(sourceFile, null), file, options);
+    if (typescript) {
+      const { file: sourceFile, project } = typescript.sourceFile(request.absolutePath, request.path, request.source);
+      const model = new TypeScriptModel(sourceFile.compilerNode, null, project.moduleResolver(sourceFile.getFilePath()));
+      return summarizeTypeScript(model, file, options);
+    }
+    const sourceFile = ts.createSourceFile(file, request.source, ts.ScriptTarget.Latest, true, scriptKindOf(file));
+    const resolver = request.absolutePath !== undefined ? (resolvers?.moduleResolverFor(request.absolutePath) ?? null) : null;
+    return summarizeTypeScript(new TypeScriptModel(sourceFile, null, resolver), file, options);
   }
   const tree = parser ? parser.parse(request.source) : parsePython(request.source);
   try {

@@ -132,6 +132,24 @@ describe("blocking-call-transitive in corolint check", () => {
     expect(threads).toEqual(inProcess);
   });
 
+  it("follows TypeScript imports through tsconfig `paths`, the caller named alone, in-process and on threads", async () => {
+    const dir = makeProject({
+      "package.json": '{"type": "module"}',
+      "tsconfig.json": JSON.stringify({ compilerOptions: { module: "ESNext", moduleResolution: "Bundler", baseUrl: ".", paths: { "@lib/*": ["src/lib/*"] } } }),
+      "src/lib/clock.ts": ['import { execSync } from "node:child_process";', "", "export function now() {", '  return execSync("date").toString();', "}", ""].join("\n"),
+      "src/lib/report.ts": ['import { now } from "@lib/clock";', "", "export function stamp() {", "  return now();", "}", ""].join("\n"),
+      "src/start.ts": ['import { stamp } from "@lib/report";', "", "export async function start() {", "  return stamp();", "}", ""].join("\n"),
+    });
+    const inProcess = transitiveFindings((await runCli(["check", "src/start.ts", "--format", "json", "--jobs", "1"], dir)).stdout);
+    expect(inProcess.map((f) => [f.file, f.line, f.column])).toEqual([["src/start.ts", 4, 10]]);
+    expect(inProcess[0]!.related?.map((r) => [r.file, r.line])).toEqual([
+      ["src/lib/report.ts", 4],
+      ["src/lib/clock.ts", 4],
+    ]);
+    const threads = transitiveFindings((await runCli(["check", ".", "--format", "json", "--jobs", "2"], dir)).stdout);
+    expect(threads).toEqual(inProcess);
+  });
+
   it("follows a chain through a package's re-export", async () => {
     const dir = makeProject({
       "pyproject.toml": "[tool.corolint]\n",

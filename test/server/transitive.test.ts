@@ -221,4 +221,29 @@ describe("blocking-call-transitive in the editor, TypeScript", () => {
       expect(await client.shutdown()).toBe(0);
     }
   });
+
+  it("follows tsconfig `paths` in files indexed from disk", async () => {
+    const dir = makeWorkspace({
+      "tsconfig.json": JSON.stringify({ compilerOptions: { module: "ESNext", moduleResolution: "Bundler", baseUrl: ".", paths: { "@lib/*": ["lib/*"] } } }),
+      "lib/clock.ts": ['import { execSync } from "node:child_process";', "", "export function now() {", '  return execSync("date").toString();', "}", ""].join("\n"),
+      // Not open: its summary comes from disk, and its alias must resolve there too.
+      "report.ts": ['import { now } from "@lib/clock";', "", "export function stamp() {", "  return now();", "}", ""].join("\n"),
+    });
+    const client = await LspClient.start({ workspaceFolders: [dir] });
+    try {
+      await waitFor("the workspace index", () => client.logs.find((log) => /indexed \d+ file/.test(log.message)));
+      const uri = fileUri(dir, "start.ts");
+      const text = ['import { stamp } from "./report";', "", "export async function start() {", "  return stamp();", "}", ""].join("\n");
+      writeFileSync(join(dir, "start.ts"), text);
+      await client.open(uri, text, 1, "typescript");
+      const [finding] = transitive((await client.diagnostics(uri, 1)).diagnostics);
+      expect(finding?.message).toContain("child_process.execSync()");
+      expect(finding!.relatedInformation?.map((info) => [info.location.uri, info.location.range.start.line])).toEqual([
+        [fileUri(dir, "report.ts"), 3],
+        [fileUri(dir, "lib/clock.ts"), 3],
+      ]);
+    } finally {
+      expect(await client.shutdown()).toBe(0);
+    }
+  });
 });
