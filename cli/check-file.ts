@@ -3,9 +3,12 @@
  * gives the same outcome however many jobs run.
  */
 import { analyzeModel, analyzeSource, IncrementalParser, languageForPath, mightHoldFinding, TypeScriptWorkspace } from "../rules/index";
+import { resolveOptions } from "../rules/analyze";
 import type { PythonModel } from "../rules/python/semantic";
-import { summarizeFile, summarizePythonFilePart } from "../rules/workspace/summarize-file";
-import type { FileSummary, WorkspaceIndex } from "../rules/workspace/summary";
+import { adoptPythonSummary } from "../rules/python/summarize";
+import { summaryFileOf } from "../rules/workspace/module-keys";
+import { summarizeFile, summarizePythonCoroutineFile, summarizePythonFilePart } from "../rules/workspace/summarize-file";
+import type { WorkspaceIndex } from "../rules/workspace/summary";
 import type { AnalysisSettings, FileOutcome, FileTask, LocatedFinding, SummaryResult } from "./check-types";
 import { readSourceFile } from "./read-source";
 import { TRANSITIVE_RULE } from "./workspace-pass";
@@ -23,21 +26,11 @@ let typescriptFilesAdded = false;
  * The syntax trees of seeds (files with async code) that this thread summarized, and the models built
  * on them, kept for their check: the run's main thread sends a seed's check to the thread that
  * summarized it, so that the file is neither parsed nor modelled twice (the model also keeps the
- * callees the summary resolved). Bounded: a tree lives in WASM memory.
+ * callees the summary resolved), and the check takes the summary the index holds for it instead of
+ * summarizing it whole. Bounded: a tree lives in WASM memory.
  */
 const keptParsers = new Map<string, IncrementalParser>();
 const keptModels = new Map<string, PythonModel>();
-/**
- * The summaries of these seeds, by their summary's `file`: the index this thread builds from the main
- * thread's copies takes these objects instead, so that the check's own summary (the same object, cached
- * on the model) is recognised as unchanged without comparing contents.
- */
-const keptSummaries = new Map<string, FileSummary>();
-
-/** This thread's own summary of a seed, if it made it (see `keptSummaries`). */
-export function keptSummary(file: string): FileSummary | undefined {
-  return keptSummaries.get(file);
-}
 const MAX_KEPT_PARSERS = 256;
 
 /**
@@ -81,9 +74,10 @@ export function summarizeTask(task: FileTask, settings: AnalysisSettings, seedsO
     }
     const parser = new IncrementalParser();
     keptParsers.set(task.absPath, parser);
-    const summary = summarizeFile(request, parser, undefined, (model) => keptModels.set(task.absPath, model));
-    if (summary) keptSummaries.set(summary.file, summary);
-    return { summary };
+    // Its coroutines and what they call: other functions only if a chain from elsewhere asks later.
+    const { summary, ids, model } = summarizePythonCoroutineFile(request, parser);
+    keptModels.set(task.absPath, model);
+    return { summary, ids };
   } catch {
     // A file the summarizer fails on is left out of the index; its own check reports the failure.
     return { summary: null };
@@ -110,8 +104,15 @@ function checkSource(task: FileTask, source: string, settings: AnalysisSettings,
       return { kind: "checked", findings: [], ruleErrors: [] };
     }
     const request = { path: task.analysisPath, source, options: settings.options, rules: settings.rules, absolutePath: task.absPath, workspace };
-    // The kept model is of the text the summary pass read: reused only if the file is unchanged.
-    result = model && model.source === source ? analyzeModel(model, request) : analyzeSource(request, parser, typescript);
+    // The kept model is of the text the summary pass read: reused only if the file is unchanged. Its
+    // summary in the index is then of the same text too: the rule takes it as the model's.
+    if (model && model.source === source) {
+      const indexed = workspace?.summaryOf(summaryFileOf(task.analysisPath, task.absPath));
+      if (indexed) adoptPythonSummary(model, resolveOptions(settings.options), indexed);
+      result = analyzeModel(model, request);
+    } else {
+      result = analyzeSource(request, parser, typescript);
+    }
   } catch (error) {
     // The core isolates rule failures itself; reaching here means the engine failed on this file.
     return { kind: "failed", message: error instanceof Error ? (error.stack ?? error.message) : String(error) };

@@ -136,7 +136,13 @@ async function summaryPass(
         const outcome = (results[offset] as SummaryResult).outcome;
         if (outcome) early.set(offset, outcome);
       }
-      take(offsets.map((offset) => ({ index: offset, summary: (results[offset] as SummaryResult).summary })), true);
+      take(
+        offsets.map((offset) => {
+          const result = results[offset] as SummaryResult;
+          return { index: offset, summary: result.summary, ids: result.ids };
+        }),
+        true,
+      );
     }),
   );
   // Batches may add runs while earlier ones are awaited: go on until none is left.

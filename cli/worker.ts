@@ -7,7 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { initCore } from "../rules/index";
 import { createWorkspaceIndex } from "../rules/workspace/index";
 import type { FileSummary, WorkspaceIndex } from "../rules/workspace/summary";
-import { checkFile, keptSummary, summarizeTask } from "./check-file";
+import { checkFile, summarizeTask } from "./check-file";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-protocol";
 
 const port = parentPort;
@@ -25,7 +25,7 @@ port.on("message", (request: WorkerRequest) => {
       switch (request.kind) {
         case "index":
           workspace = createWorkspaceIndex();
-          for (const summary of JSON.parse(request.summaries) as FileSummary[]) workspace.update(keptSummary(summary.file) ?? summary);
+          for (const summary of JSON.parse(request.summaries) as FileSummary[]) workspace.update(summary);
           return;
         case "summarize":
           reply = { kind: "summaries", id: request.id, results: request.tasks.map((task, i) => summarizeTask(task, init.settings, request.seeds, request.wanted?.[i])) };

@@ -143,6 +143,8 @@ export class SummaryDemand {
       if (!summary) continue;
       this.summaries.set(index, summary);
       this.allIds.set(index, new Set(ids ?? summary.functions.map((fn) => fn.id)));
+      // A seed's part (its coroutines and what they call) must keep them when it is summarized again.
+      if (roots && ids) for (const fn of summary.functions) if (fn.async) this.ask(index, fn.id);
       if (roots) {
         // Findings are reported on calls in async functions, and the summaries index every one of
         // them (nested ones by position): they are the starts.

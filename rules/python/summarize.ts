@@ -53,8 +53,9 @@ const maxBaseDepth = 8;
 const lastSummaries = new WeakMap<PythonModel, { key: string; extraBlockingCalls: AnalysisOptions["extraBlockingCalls"]; summary: FileSummary }>();
 
 /**
- * The summary of a modelled Python file. `moduleKeys` defaults to the keys `pythonModuleKeys` gives
- * without workspace roots; relative imports resolve against the first one.
+ * The summary of a modelled Python file (or the one adopted for the model, see `adoptPythonSummary`).
+ * `moduleKeys` defaults to the keys `pythonModuleKeys` gives without workspace roots; relative
+ * imports resolve against the first one.
  */
 export function summarizePython(
   model: PythonModel,
@@ -68,6 +69,32 @@ export function summarizePython(
   const summary = summarizeModel(model, file, options, moduleKeys);
   lastSummaries.set(model, { key, extraBlockingCalls: options.extraBlockingCalls, summary });
   return summary;
+}
+
+/**
+ * The summary of a file with coroutines for the CLI's summary pass: its coroutines and the functions
+ * of the file they call, transitively (see `summarizePythonPart`); `ids` lists every indexed function.
+ * A sync function no coroutine reaches is summarized only if a chain from another file asks for it.
+ */
+export function summarizePythonCoroutines(
+  model: PythonModel,
+  file: string,
+  options: AnalysisOptions,
+  moduleKeys: string[],
+): { summary: FileSummary; ids: string[] } {
+  const indexed = indexedFunctions(model);
+  const coroutines = new Set<string>();
+  for (const [id, func] of indexed) if (model.contextOf(func) === "async") coroutines.add(id);
+  return { summary: summarizeModel(model, file, options, moduleKeys, indexed, coroutines), ids: [...indexed.keys()] };
+}
+
+/**
+ * Makes `summarizePython` answer `summary` for `model` (with `options`' blocking calls): the CLI's
+ * check of a file reuses the summary its summary pass indexed, a partial one that holds every
+ * coroutine and what they call in the file, which is all `blocking-call-transitive` reads of it.
+ */
+export function adoptPythonSummary(model: PythonModel, options: AnalysisOptions, summary: FileSummary): void {
+  lastSummaries.set(model, { key: `${summary.file}\0${summary.moduleKeys.join("\0")}`, extraBlockingCalls: options.extraBlockingCalls, summary });
 }
 
 /**

@@ -7,7 +7,7 @@ import { languageForPath, resolveOptions } from "../analyze";
 import type { IncrementalParser } from "../incremental";
 import { parsePython } from "../python/parser";
 import { PythonModel } from "../python/semantic";
-import { summarizePython, summarizePythonPart } from "../python/summarize";
+import { summarizePython, summarizePythonCoroutines, summarizePythonPart } from "../python/summarize";
 import { TypeScriptModel } from "../typescript/model";
 import { summarizeTypeScript } from "../typescript/summarize";
 import { loadTypeScript, ts } from "../typescript/ts-runtime";
@@ -18,8 +18,7 @@ import type { FileSummary } from "./summary";
 
 /**
  * The summary of the request's file, or null for a file that is neither Python nor TS/JS. Python
- * files are parsed with `parser` when given (it keeps the tree, and `keepModel` gets the model built
- * on it, so that an analysis of the same text can reuse it), TS/JS files in `typescript`'s project
+ * files are parsed with `parser` when given (it keeps the tree), TS/JS files in `typescript`'s project
  * when given, else on their own (no type checker: summaries read syntax only; `resolvers` gives the
  * tsconfig `paths` of their project).
  */
@@ -27,7 +26,6 @@ export function summarizeFile(
   request: AnalyzeRequest,
   parser?: IncrementalParser,
   typescript?: TypeScriptWorkspace,
-  keepModel?: (model: PythonModel) => void,
   /** Without `typescript`: where a TS/JS file's tsconfig `paths` lead (the file is not added to a project). */
   resolvers?: Pick<TypeScriptWorkspace, "moduleResolverFor">,
 ): FileSummary | null {
@@ -49,11 +47,26 @@ export function summarizeFile(
   const tree = parser ? parser.parse(request.source) : parsePython(request.source);
   try {
     const model = new PythonModel(tree, request.source, options.extraAsyncDecorators);
-    if (parser) keepModel?.(model);
     return summarizePython(model, file, options, pythonModuleKeys(file, workspaceRootsOf(request.path, request.absolutePath, request.workspaceRoots)));
   } finally {
     if (!parser) tree.delete();
   }
+}
+
+/**
+ * A Python file's summary for the CLI's summary pass when it has coroutines (see
+ * `summarizePythonCoroutines`), parsed with `parser`, which keeps the tree; the model is returned for
+ * the file's check to reuse.
+ */
+export function summarizePythonCoroutineFile(
+  request: AnalyzeRequest,
+  parser: IncrementalParser,
+): { summary: FileSummary; ids: string[]; model: PythonModel } {
+  const options = resolveOptions(request.options);
+  const file = summaryFileOf(request.path, request.absolutePath);
+  const model = new PythonModel(parser.parse(request.source), request.source, options.extraAsyncDecorators);
+  const keys = pythonModuleKeys(file, workspaceRootsOf(request.path, request.absolutePath, request.workspaceRoots));
+  return { ...summarizePythonCoroutines(model, file, options, keys), model };
 }
 
 /**

@@ -164,6 +164,40 @@ describe("blocking-call-transitive in corolint check", () => {
     expect(finding!.related?.map((r) => [r.file, r.line])).toEqual([["svc/db/queries.py", 5]]);
   });
 
+  it("summarizes a file with coroutines again when another file calls one of its sync functions that its own coroutines do not", async () => {
+    // `jobs.py` has a coroutine, so the pass summarizes only it (and what it calls); `api.py` then
+    // names `jobs.sync_export`, which needs a second summary of `jobs.py`. Its own finding stays.
+    const dir = makeProject({
+      "pyproject.toml": "[tool.corolint]\n",
+      "svc/__init__.py": "",
+      "svc/api.py": "from svc import jobs\n\n\nasync def export():\n    return jobs.sync_export()\n",
+      "svc/jobs.py": [
+        "import time",
+        "",
+        "",
+        "def pause():",
+        "    time.sleep(1)",
+        "",
+        "",
+        "def sync_export():",
+        "    pause()",
+        "",
+        "",
+        "async def nightly():",
+        "    pause()",
+        "",
+      ].join("\n"),
+    });
+    const expected = [
+      ["svc/api.py", 5, [["svc/jobs.py", 9], ["svc/jobs.py", 5]]],
+      ["svc/jobs.py", 13, [["svc/jobs.py", 5]]],
+    ];
+    for (const jobs of ["1", "2"]) {
+      const found = transitiveFindings((await runCli(["check", "svc", "--format", "json", "--jobs", jobs], dir)).stdout);
+      expect(found.map((f) => [f.file, f.line, f.related?.map((r) => [r.file, r.line])]), `--jobs ${jobs}`).toEqual(expected);
+    }
+  });
+
   it("follows a class called through its __init__, and a helper module asked for a second function later", async () => {
     // `helpers` is first summarized in part (for `first`), then again when `other.go` names `second`;
     // `deep` is reached only through `Repo.__init__`.
