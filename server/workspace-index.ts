@@ -166,7 +166,7 @@ export class WorkspaceIndexer {
     let summary: FileSummary | null;
     try {
       const request = { path: project.analysisPath, source: read.text, options: project.config.options, absolutePath: filePath };
-      summary = summarizeFile(request, undefined, undefined, undefined, this.typescriptPaths);
+      summary = summarizeFile(request, undefined, undefined, this.typescriptPaths);
     } catch (error) {
       this.events.log(`corolint: could not index ${filePath}: ${error instanceof Error ? error.message : String(error)}`);
       return this.remove(file);
