@@ -68,7 +68,9 @@ export function summarizeTask(task: FileTask, settings: AnalysisSettings, seedsO
   }
   try {
     // A module that is only a call target: the functions the pass follows in it, not all of them.
-    if (wanted && python && !seedsOnly) return summarizePythonFilePart(request, new Set(wanted));
+    // A file with coroutines summarized again (a chain from elsewhere wants more of it): on its kept
+    // model when this thread has it (the pool sends it here).
+    if (wanted && python && !seedsOnly) return summarizePythonFilePart(request, new Set(wanted), keptModels.get(task.absPath));
     if (!seedsOnly || !python || keptParsers.size >= MAX_KEPT_PARSERS) {
       return { summary: summarizeFile(request, undefined, typescript) };
     }

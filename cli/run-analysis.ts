@@ -287,7 +287,8 @@ class WorkerPool implements Executor {
     // TypeScript and JavaScript files all go to the first worker: a project's program (and type
     // checker) is built once per thread, and building it twice would cost more than it saves.
     const isTypeScript = (task: FileTask) => languageForPath(task.absPath) === "typescript";
-    const ownerOf = (task: FileTask) => (kind === "check" && !isTypeScript(task) ? this.owners.get(task.absPath) : undefined);
+    // A seed's check, or its summary again (more functions wanted), goes to the worker that kept its model.
+    const ownerOf = (task: FileTask) => ((kind === "check" || !seeds) && !isTypeScript(task) ? this.owners.get(task.absPath) : undefined);
     const typescriptTasks = tasks.flatMap((task, index) => (isTypeScript(task) ? [index] : []));
     const otherTasks = tasks.flatMap((task, index) => (isTypeScript(task) || ownerOf(task) !== undefined ? [] : [index]));
     const ownTasks = this.workers.map((_, worker) => tasks.flatMap((task, index) => (ownerOf(task) === worker ? [index] : [])));

@@ -73,13 +73,19 @@ export function summarizePythonCoroutineFile(
  * A Python file's partial summary (see `summarizePythonPart`): the functions `wanted` names and those
  * of the file they call, and the ids of all its functions. For modules that are only call targets.
  */
-export function summarizePythonFilePart(request: AnalyzeRequest, wanted: ReadonlySet<string>): { summary: FileSummary; ids: string[] } {
+export function summarizePythonFilePart(
+  request: AnalyzeRequest,
+  wanted: ReadonlySet<string>,
+  /** A model of the request's text already built (the CLI keeps those of files with coroutines). */
+  kept?: PythonModel,
+): { summary: FileSummary; ids: string[] } {
   const options = resolveOptions(request.options);
   const file = summaryFileOf(request.path, request.absolutePath);
+  const keys = pythonModuleKeys(file, workspaceRootsOf(request.path, request.absolutePath, request.workspaceRoots));
+  if (kept && kept.source === request.source) return summarizePythonPart(kept, file, options, keys, wanted);
   const tree = parsePython(request.source);
   try {
-    const model = new PythonModel(tree, request.source, options.extraAsyncDecorators);
-    return summarizePythonPart(model, file, options, pythonModuleKeys(file, workspaceRootsOf(request.path, request.absolutePath, request.workspaceRoots)), wanted);
+    return summarizePythonPart(new PythonModel(tree, request.source, options.extraAsyncDecorators), file, options, keys, wanted);
   } finally {
     tree.delete();
   }
