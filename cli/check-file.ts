@@ -63,8 +63,15 @@ export function summarizeTask(task: FileTask, settings: AnalysisSettings, seedsO
   if (!read.ok) return { summary: null };
   const request = { path: task.analysisPath, source: read.text, options: settings.options, rules: settings.rules, absolutePath: task.absPath };
   const python = languageForPath(task.absPath) === "python";
-  if (seedsOnly && settings.prefilter && !mightHoldFinding(read.text, settings.options, { select: [TRANSITIVE_RULE] }, task.analysisPath)) {
-    return python ? { summary: null, outcome: withNotes(checkSource(task, read.text, settings, undefined)) } : { summary: null };
+  if (seedsOnly && settings.prefilter) {
+    // The run's prefilter first: most files can hold no finding of any rule (this one included), and
+    // the check would scan them again.
+    if (!mightHoldFinding(read.text, settings.options, settings.rules, task.analysisPath)) {
+      return python ? { summary: null, outcome: withNotes({ kind: "checked", findings: [], ruleErrors: [] }) } : { summary: null };
+    }
+    if (!mightHoldFinding(read.text, settings.options, { select: [TRANSITIVE_RULE] }, task.analysisPath)) {
+      return python ? { summary: null, outcome: withNotes(checkSource(task, read.text, settings, undefined, true)) } : { summary: null };
+    }
   }
   try {
     // A module that is only a call target: the functions the pass follows in it, not all of them.
@@ -94,7 +101,14 @@ function addTypeScriptFiles(task: FileTask, settings: AnalysisSettings): void {
   }
 }
 
-function checkSource(task: FileTask, source: string, settings: AnalysisSettings, workspace: WorkspaceIndex | undefined): FileOutcome {
+function checkSource(
+  task: FileTask,
+  source: string,
+  settings: AnalysisSettings,
+  workspace: WorkspaceIndex | undefined,
+  /** The prefilter already said the file may hold a finding. */
+  prefiltered = false,
+): FileOutcome {
   // A tree kept from the summary pass: the same text parses to it without work (the parser compares texts).
   const parser = keptParsers.get(task.absPath);
   const model = keptModels.get(task.absPath);
@@ -102,7 +116,7 @@ function checkSource(task: FileTask, source: string, settings: AnalysisSettings,
   keptModels.delete(task.absPath);
   let result;
   try {
-    if (settings.prefilter && !mightHoldFinding(source, settings.options, settings.rules, task.analysisPath)) {
+    if (settings.prefilter && !prefiltered && !mightHoldFinding(source, settings.options, settings.rules, task.analysisPath)) {
       return { kind: "checked", findings: [], ruleErrors: [] };
     }
     const request = { path: task.analysisPath, source, options: settings.options, rules: settings.rules, absolutePath: task.absPath, workspace };
