@@ -217,7 +217,7 @@ function installEnv(cache: string): NodeJS.ProcessEnv {
 async function step(log: (line: string) => void, name: string, cwd: string, env: NodeJS.ProcessEnv, command: string, args: string[]): Promise<void> {
   const started = Date.now();
   const stepEnv = command === "sh" ? { ...env, npm_config_user_agent: await npmUserAgent(env) } : env;
-  const { code, output } = await run(command, args, cwd, stepEnv);
+  const { code, output } = await runProcess(command, args, cwd, stepEnv);
   if (code !== 0) {
     throw new Error(`code-server install: \`${command} ${args.join(" ")}\` (in ${cwd}) failed with exit code ${code}:\n${output.slice(-6000)}`);
   }
@@ -226,11 +226,12 @@ async function step(log: (line: string) => void, name: string, cwd: string, env:
 
 /** `npm/<version> node/<version> linux x64`, as npm sets it for install scripts. */
 async function npmUserAgent(env: NodeJS.ProcessEnv): Promise<string> {
-  const { output } = await run("npm", ["--version"], tmpdir(), env);
+  const { output } = await runProcess("npm", ["--version"], tmpdir(), env);
   return `npm/${output.trim().split("\n").pop()} node/${process.version} ${process.platform} ${process.arch}`;
 }
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+/** Runs a command to its end; its output (stdout and stderr together) is returned, not printed. */
+export function runProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { findOnPath, type CodeServerInstall } from "./code-server-install";
+import { findOnPath, runProcess, type CodeServerInstall } from "./code-server-install";
 
 /** The repository root. */
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -374,16 +374,4 @@ function copyLogs(userDataDir: string, codeServerLog: string): void {
   } catch {
     // logs are a help, not a result
   }
-}
-
-/** Runs a command to its end; its output (stdout and stderr together) is returned, not printed. */
-export function runProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolvePromise({ code, output }));
-  });
 }
