@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -96,4 +97,15 @@ export function runPython(
     child.on("error", reject);
     child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
+}
+
+/**
+ * Why `python` cannot run a test that imports `module` (from a Debian package, PyPI being out of
+ * reach here), or null when it can.
+ */
+export function missingModule(python: string, module: string, debianPackage: string): string | null {
+  if (!existsSync(python)) return `${python} is missing`;
+  const probe = spawnSync(python, ["-c", `import ${module}`], { cwd: tmpdir(), encoding: "utf8" });
+  if (probe.status === 0) return null;
+  return `${python} cannot import ${module} (apt install ${debianPackage}): ${(probe.error?.message ?? probe.stderr).trim()}`;
 }

@@ -4,21 +4,16 @@
  * keeps the hub from running, steps mode gives each greenlet a lane with its steps and spawn arrows.
  * Skipped, saying why, when that interpreter cannot import gevent. No assertion here is about speed.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { runPython, writeScript, type PythonRun } from "../helpers/pythons";
-import { traceProblems } from "../helpers/trace-format";
+import { missingModule, runPython, writeScript, type PythonRun } from "../helpers/pythons";
+import { readSchedulerTrace } from "../helpers/scheduler-trace";
 
 const PYTHON = "/usr/bin/python3";
-const geventMissing = ((): string | null => {
-  if (!existsSync(PYTHON)) return `${PYTHON} is missing`;
-  const probe = spawnSync(PYTHON, ["-c", "import gevent"], { cwd: tmpdir(), encoding: "utf8" });
-  return probe.status === 0 ? null : `${PYTHON} cannot import gevent (apt install python3-gevent): ${probe.stderr.trim()}`;
-})();
+const geventMissing = missingModule(PYTHON, "gevent", "python3-gevent");
 if (geventMissing) console.warn(`python-gevent tests skipped: ${geventMissing}`);
 
 const workDir = mkdtempSync(join(tmpdir(), "corolint-gevent-"));
@@ -38,95 +33,27 @@ function run(cwd: string, args: string[], tracerArgs: string[] | null, signal?: 
   return runPython(PYTHON, cwd, args, { traced, tracerArgs: ["--threshold-ms", String(THRESHOLD_MS), ...(tracerArgs ?? [])], signal });
 }
 
-interface TraceEvent {
-  ph: string;
-  pid: number;
-  tid: number;
-  name: string;
-  cat?: string;
-  ts?: number;
-  dur?: number;
-  id?: number;
-  bp?: string;
-  args?: Record<string, any>;
-}
-
 const HUB = "gevent hub";
 
-/** Reads a trace and checks its structure (the rules every tracer's test applies, and steps mode's). */
+/**
+ * Reads a trace with the checks every scheduler tracer's test applies (readSchedulerTrace), and
+ * gevent's: greenlets' steps copied onto the hub's lane, and arrows that start inside a step of the
+ * creating greenlet.
+ */
 function readTrace(path: string, mode: "light" | "steps") {
-  const document = JSON.parse(readFileSync(path, "utf8"));
-  expect(traceProblems(document)).toEqual([]);
-  expect(Array.isArray(document.traceEvents)).toBe(true);
-  const events = document.traceEvents as TraceEvent[];
-  const laneName = new Map<number, string>();
-  for (const event of events) {
-    expect(Number.isInteger(event.pid), JSON.stringify(event)).toBe(true);
-    expect(Number.isInteger(event.tid), JSON.stringify(event)).toBe(true);
-    expect(["M", "X", "s", "f"]).toContain(event.ph);
-    expect(typeof event.name).toBe("string");
-    if (event.ph === "M" && event.name === "thread_name") {
-      expect(laneName.has(event.tid), `two names for tid ${event.tid}`).toBe(false);
-      laneName.set(event.tid, event.args!.name);
-    }
-    if (event.ph !== "M") {
-      expect(typeof event.ts).toBe("number");
-      expect(event.ts).toBeGreaterThanOrEqual(0);
-    }
-    if (event.ph === "X") {
-      expect(event.dur).toBeGreaterThanOrEqual(0);
-      expect(["corolint.blocked", "corolint.step"]).toContain(event.cat);
-    }
-    if (event.ph === "s" || event.ph === "f") {
-      expect(event.cat).toBe("corolint.spawn");
-      expect(Number.isInteger(event.id)).toBe(true);
-    }
-    if (event.ph === "f") expect(event.bp).toBe("e");
-  }
-  // Every event that is not process metadata sits on a named lane.
-  for (const event of events) {
-    if (event.ph !== "M") expect(laneName.has(event.tid), JSON.stringify(event)).toBe(true);
-  }
-  const corolint = document.otherData.corolint;
-  expect(corolint).toMatchObject({ mode, scheduler: "gevent", thresholdMs: THRESHOLD_MS, dropped: 0 });
+  const trace = readSchedulerTrace(path, { mode, scheduler: "gevent", mainLane: HUB, taskArg: "greenlet" });
+  const { corolint, steps, onTasks: onGreenlets, onMain: onHub, mainTid: hubTid } = trace;
+  expect(corolint.thresholdMs).toBe(THRESHOLD_MS);
   expect(corolint.runtime).toMatch(/^python \d+\.\d+\.\d+$/);
-  const blocked = events.filter((event) => event.ph === "X" && event.cat === "corolint.blocked");
-  expect(corolint.blocked).toBe(blocked.length);
-  const hubTid = [...laneName].find(([, name]) => name === HUB)?.[0];
-  expect(hubTid, "a gevent hub lane").toBeDefined();
-
-  const steps = events.filter((event) => event.ph === "X" && event.cat === "corolint.step");
-  const onGreenlets = steps.filter((event) => event.tid !== hubTid);
-  const onHub = steps.filter((event) => event.tid === hubTid);
   if (mode === "light") expect(steps).toEqual([]);
-  // Each step is on its greenlet's lane and, the same, on the hub's lane.
-  expect(onGreenlets.length).toBe(onHub.length);
-  for (const step of onGreenlets) {
-    expect(laneName.get(step.tid)).toBe(step.args!.greenlet);
-    expect(step.name).toBe(step.args!.greenlet);
-    expect(step.args!.suspendedAt === null || /:\d+$/.test(step.args!.suspendedAt)).toBe(true);
-    expect(onHub).toContainEqual({ ...step, tid: hubTid });
-  }
-  // Flows: s/f pairs with one id; f at the start of a step of the created greenlet, s inside a step
-  // of the creator.
-  const starts = events.filter((event) => event.ph === "s");
-  const ends = events.filter((event) => event.ph === "f");
-  expect(starts.map((event) => event.id).sort()).toEqual(ends.map((event) => event.id).sort());
-  expect(new Set(starts.map((event) => event.id)).size).toBe(starts.length);
-  for (const end of ends) {
-    expect(onGreenlets.some((step) => step.tid === end.tid && step.ts === end.ts), JSON.stringify(end)).toBe(true);
-  }
-  for (const start of starts) {
+  for (const step of onGreenlets) expect(onHub).toContainEqual({ ...step, tid: hubTid });
+  for (const start of trace.starts) {
     const inside = onGreenlets.some(
       (step) => step.tid === start.tid && step.ts! <= start.ts! + 0.01 && start.ts! <= step.ts! + step.dur! + 0.01,
     );
     expect(inside, JSON.stringify(start)).toBe(true);
   }
-  const flows = starts.map((start) => ({
-    from: laneName.get(start.tid),
-    to: laneName.get(ends.find((end) => end.id === start.id)!.tid),
-  }));
-  return { events, corolint, laneName, blocked, onGreenlets, flows, hubTid: hubTid! };
+  return { events: trace.events, corolint, laneName: trace.laneName, blocked: trace.blocked, onGreenlets, flows: trace.flows, hubTid };
 }
 
 /** A gevent program where one greenlet calls a blocking function gevent did not patch. */

@@ -4,14 +4,13 @@
  * interpreter found is tested; one that is absent is reported as skipped, never passed.
  * No assertion here is about speed: runtime/python/bench_overhead.py measures the overhead.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { traceProblems } from "../helpers/trace-format";
-import { interpreters, runPython, writeScript } from "../helpers/pythons";
+import { interpreters, missingModule, runPython, writeScript } from "../helpers/pythons";
 
 const workDir = mkdtempSync(join(tmpdir(), "corolint-trace-"));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -42,21 +41,12 @@ interface BlockedArgs {
 /** Reads the trace and checks it is Chrome's Trace Event Format, object form. */
 function readTrace(path: string) {
   const document = JSON.parse(readFileSync(path, "utf8"));
+  // The format's rules (traceProblems), and light mode's: blocked spans and metadata only.
   expect(traceProblems(document)).toEqual([]);
-  expect(Array.isArray(document.traceEvents)).toBe(true);
   const events = document.traceEvents as TraceEvent[];
   for (const event of events) {
-    expect(Number.isInteger(event.pid), JSON.stringify(event)).toBe(true);
-    expect(Number.isInteger(event.tid), JSON.stringify(event)).toBe(true);
     expect(["M", "X"]).toContain(event.ph);
-    expect(typeof event.name).toBe("string");
-    if (event.ph === "X") {
-      expect(typeof event.ts).toBe("number");
-      expect(typeof event.dur).toBe("number");
-      expect(event.ts).toBeGreaterThanOrEqual(0);
-      expect(event.dur).toBeGreaterThanOrEqual(0);
-      expect(event.cat).toBe("corolint.blocked");
-    }
+    if (event.ph === "X") expect(event.cat).toBe("corolint.blocked");
   }
   const metadata = events.filter((event) => event.ph === "M").map((event) => event.name);
   expect(metadata).toContain("process_name");
@@ -288,7 +278,7 @@ for (const { label, command } of interpreters) {
 
 // uvloop's Loop is not an asyncio.BaseEventLoop: the tracer wraps its class when uvloop is imported.
 const DEBIAN_PYTHON = "/usr/bin/python3";
-const hasUvloop = existsSync(DEBIAN_PYTHON) && spawnSync(DEBIAN_PYTHON, ["-c", "import uvloop"]).status === 0;
+const hasUvloop = missingModule(DEBIAN_PYTHON, "uvloop", "python3-uvloop") === null;
 
 describe("Python light mode, uvloop", () => {
   it.skipIf(!hasUvloop)("finds a block in a program on uvloop's loop (Debian's python3-uvloop)", async () => {

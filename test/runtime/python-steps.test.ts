@@ -5,13 +5,13 @@
  * No assertion here is about speed: runtime/python/bench_overhead.py --mode steps measures it.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { interpreters, runPython, writeScript, type PythonRun } from "../helpers/pythons";
-import { traceProblems } from "../helpers/trace-format";
+import { interpreters, missingModule, runPython, writeScript, type PythonRun } from "../helpers/pythons";
+import { readSchedulerTrace } from "../helpers/scheduler-trace";
 
 const workDir = mkdtempSync(join(tmpdir(), "corolint-steps-"));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -48,81 +48,12 @@ function hasSysMonitoring(python: string | null): boolean {
   return result.status === 0;
 }
 
-interface TraceEvent {
-  ph: string;
-  pid: number;
-  tid: number;
-  name: string;
-  cat?: string;
-  ts?: number;
-  dur?: number;
-  id?: number;
-  bp?: string;
-  args?: Record<string, any>;
-}
-
-/** Reads a steps-mode trace and checks its shape: lanes, steps, blocked spans, flows. */
+/** Reads a steps-mode trace with the checks every scheduler tracer's test applies. */
 function readTrace(path: string) {
-  const document = JSON.parse(readFileSync(path, "utf8"));
-  expect(traceProblems(document)).toEqual([]);
-  const events = document.traceEvents as TraceEvent[];
-  const laneName = new Map<number, string>();
-  for (const event of events) {
-    expect(Number.isInteger(event.pid), JSON.stringify(event)).toBe(true);
-    expect(Number.isInteger(event.tid), JSON.stringify(event)).toBe(true);
-    expect(["M", "X", "s", "f"]).toContain(event.ph);
-    expect(typeof event.name).toBe("string");
-    if (event.ph === "M" && event.name === "thread_name") {
-      expect(laneName.has(event.tid), `two names for tid ${event.tid}`).toBe(false);
-      laneName.set(event.tid, event.args!.name);
-    }
-    if (event.ph !== "M") {
-      expect(typeof event.ts).toBe("number");
-      expect(event.ts).toBeGreaterThanOrEqual(0);
-    }
-    if (event.ph === "X") {
-      expect(event.dur).toBeGreaterThanOrEqual(0);
-      expect(["corolint.blocked", "corolint.step"]).toContain(event.cat);
-    }
-    if (event.ph === "s" || event.ph === "f") {
-      expect(event.cat).toBe("corolint.spawn");
-      expect(Number.isInteger(event.id)).toBe(true);
-    }
-    if (event.ph === "f") expect(event.bp).toBe("e");
-  }
-  // Every event that is not process metadata sits on a named lane.
-  for (const event of events) {
-    if (event.ph !== "M") expect(laneName.has(event.tid), JSON.stringify(event)).toBe(true);
-  }
-  const corolint = document.otherData.corolint;
-  expect(corolint).toMatchObject({ mode: "steps", thresholdMs: expect.any(Number), dropped: 0 });
-  const steps = events.filter((event) => event.ph === "X" && event.cat === "corolint.step");
-  const blocked = events.filter((event) => event.ph === "X" && event.cat === "corolint.blocked");
-  expect(corolint.blocked).toBe(blocked.length);
-  const loopTid = [...laneName].find(([, name]) => name === "event loop")?.[0];
-  expect(loopTid).toBeDefined();
-  // Each step is on its task's lane and, the same, on the event loop's lane.
-  const onTasks = steps.filter((event) => event.tid !== loopTid);
-  const onLoop = steps.filter((event) => event.tid === loopTid);
-  expect(onTasks.length).toBe(onLoop.length);
-  for (const step of onTasks) {
-    expect(laneName.get(step.tid)).toBe(step.args!.task);
-    expect(step.name).toBe(step.args!.task);
-    expect(step.args!.suspendedAt === null || /:\d+$/.test(step.args!.suspendedAt)).toBe(true);
-  }
-  // Flows come in s/f pairs with one id; the f is at the start of a step of the created task.
-  const starts = events.filter((event) => event.ph === "s");
-  const ends = events.filter((event) => event.ph === "f");
-  expect(starts.map((event) => event.id).sort()).toEqual(ends.map((event) => event.id).sort());
-  expect(new Set(starts.map((event) => event.id)).size).toBe(starts.length);
-  for (const end of ends) {
-    expect(onTasks.some((step) => step.tid === end.tid && step.ts === end.ts)).toBe(true);
-  }
-  const flows = starts.map((start) => ({
-    from: laneName.get(start.tid),
-    to: laneName.get(ends.find((end) => end.id === start.id)!.tid),
-  }));
-  return { events, corolint, laneName, onTasks, blocked, flows, loopTid: loopTid! };
+  const trace = readSchedulerTrace(path, { mode: "steps", mainLane: "event loop" });
+  expect(trace.corolint.thresholdMs).toEqual(expect.any(Number));
+  const { events, corolint, laneName, onTasks, blocked, flows } = trace;
+  return { events, corolint, laneName, onTasks, blocked, flows, loopTid: trace.mainTid };
 }
 
 const TWO_TASKS = `import asyncio
@@ -492,7 +423,7 @@ for (const { label, command } of interpreters) {
 
 // uvloop's Loop is not an asyncio.BaseEventLoop: its create_task is wrapped when uvloop is imported.
 const DEBIAN_PYTHON = "/usr/bin/python3";
-const hasUvloop = existsSync(DEBIAN_PYTHON) && spawnSync(DEBIAN_PYTHON, ["-c", "import uvloop"]).status === 0;
+const hasUvloop = missingModule(DEBIAN_PYTHON, "uvloop", "python3-uvloop") === null;
 
 describe("Python steps mode, uvloop", () => {
   it.skipIf(!hasUvloop)("gives each task on uvloop's loop a lane, with the blocked step and the spawns", async () => {

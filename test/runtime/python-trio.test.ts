@@ -5,20 +5,18 @@
  * exit status and signals left as they are. Skipped, saying why, when that interpreter cannot
  * import trio. No assertion here is about speed.
  */
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { runCli } from "../cli/helpers";
+import { readSchedulerTrace, type TraceEvent } from "../helpers/scheduler-trace";
 import { traceProblems } from "../helpers/trace-format";
-import { runPython, writeScript } from "../helpers/pythons";
+import { missingModule, runPython, writeScript } from "../helpers/pythons";
 
 const PYTHON = "/usr/bin/python3";
-const trioCheck = spawnSync(PYTHON, ["-c", "import trio"], { encoding: "utf8" });
-const noTrio =
-  trioCheck.status === 0 ? null : `${PYTHON} -c "import trio" failed (${(trioCheck.error?.message ?? trioCheck.stderr).trim()})`;
+const noTrio = missingModule(PYTHON, "trio", "python3-trio");
 
 const workDir = mkdtempSync(join(tmpdir(), "corolint-trio-"));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -27,64 +25,16 @@ const script = (source: string) => writeScript(workDir, source);
 /** The line of `source` holding `marker`. */
 const lineOf = (source: string, marker: string) => source.split("\n").findIndex((text) => text.includes(marker)) + 1;
 
-interface TraceEvent {
-  ph: string;
-  pid: number;
-  tid: number;
-  name: string;
-  cat?: string;
-  ts?: number;
-  dur?: number;
-  id?: number;
-  bp?: string;
-  args?: Record<string, any>;
-}
-
-/** Reads a trace, checks it is a valid corolint trace, and sorts out its lanes, steps, spans and flows. */
+/** Reads a trace with the checks every scheduler tracer's test applies, and trio's light mode's. */
 function readTrace(path: string, mode: "light" | "steps") {
-  const document = JSON.parse(readFileSync(path, "utf8"));
-  expect(traceProblems(document)).toEqual([]);
-  const events = document.traceEvents as TraceEvent[];
-  const laneName = new Map<number, string>();
-  const sortIndex = new Map<number, number>();
-  for (const event of events) {
-    if (event.ph === "M" && event.name === "thread_name") laneName.set(event.tid, event.args!.name);
-    if (event.ph === "M" && event.name === "thread_sort_index") sortIndex.set(event.tid, event.args!.sort_index);
-  }
-  const corolint = document.otherData.corolint;
-  expect(corolint).toMatchObject({ mode, scheduler: "trio", dropped: 0 });
-  const runTid = [...laneName].find(([, name]) => name === "trio run")?.[0];
-  expect(runTid, "a lane named trio run").toBeDefined();
-  const blocked = events.filter((event) => event.ph === "X" && event.cat === "corolint.blocked");
-  expect(corolint.blocked).toBe(blocked.length);
-  const steps = events.filter((event) => event.ph === "X" && event.cat === "corolint.step");
-  const onTasks = steps.filter((event) => event.tid !== runTid);
-  const onRun = steps.filter((event) => event.tid === runTid);
+  const trace = readSchedulerTrace(path, { mode, scheduler: "trio", mainLane: "trio run" });
   if (mode === "light") {
     // Light mode hooks nothing per task: no steps, no task lanes, no arrows.
-    expect(steps).toEqual([]);
-    expect([...laneName.values()]).toEqual(["trio run"]);
-  } else {
-    // Each step is on its task's lane and, the same, on the trio run's lane.
-    expect(onTasks.length).toBe(onRun.length);
-    for (const step of onTasks) {
-      expect(laneName.get(step.tid)).toBe(step.args!.task);
-      expect(step.name).toBe(step.args!.task);
-      expect(step.args!.suspendedAt === null || /:\d+$/.test(step.args!.suspendedAt)).toBe(true);
-    }
+    expect(trace.steps).toEqual([]);
+    expect([...trace.laneName.values()]).toEqual(["trio run"]);
   }
-  const starts = events.filter((event) => event.ph === "s");
-  const ends = events.filter((event) => event.ph === "f");
-  // An arrow ends where the created task's first step starts.
-  for (const end of ends) {
-    expect(onTasks.some((step) => step.tid === end.tid && step.ts === end.ts)).toBe(true);
-  }
-  const flows = starts.map((start) => ({
-    from: laneName.get(start.tid),
-    to: laneName.get(ends.find((end) => end.id === start.id)!.tid),
-  }));
-  const lanesInOrder = [...laneName.keys()].sort((a, b) => sortIndex.get(a)! - sortIndex.get(b)!).map((tid) => laneName.get(tid));
-  return { corolint, laneName, lanesInOrder, blocked, onTasks, flows, runTid: runTid! };
+  const { corolint, laneName, lanesInOrder, blocked, onTasks, flows } = trace;
+  return { corolint, laneName, lanesInOrder, blocked, onTasks, flows, runTid: trace.mainTid };
 }
 
 /** A nursery whose sleeper blocks in time.sleep and whose spinner spins the CPU, 0.3 s each (in
