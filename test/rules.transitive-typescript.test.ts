@@ -4,7 +4,8 @@
  * (`test/fixtures/projects/ts-*`) indexed whole and analysed file by file, the findings checked
  * exactly — line, message, and the related hops one by one (file and line).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyzeSource, languageForPath, TypeScriptWorkspace, type Finding } from "../rules/index";
@@ -555,6 +556,22 @@ describe("blocking-call-transitive across TypeScript modules", () => {
       { kind: "module", module: key("src/store"), path: ["gitRevision"] },
       { kind: "module", module: key("src/store"), path: ["label"] },
     ]);
+  });
+
+  it("treats an alias that tsconfig `paths` maps to nothing as a package, and a broken `paths` as none", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "corolint-ts-paths-"));
+    try {
+      const source = 'import { now } from "@lib/clock";\nexport async function start() {\n  return now();\n}\n';
+      const summarizeWith = (paths: unknown) => {
+        writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { baseUrl: ".", paths } }));
+        const absolutePath = path.join(dir, "start.ts");
+        return summarizeFile({ path: "start.ts", source, absolutePath }, undefined, new TypeScriptWorkspace())!;
+      };
+      expect(calls(summarizeWith({ "@lib/*": ["missing/*"] }), "start")).toEqual([]);
+      expect(calls(summarizeWith({ "@lib/*": 5 }), "start")).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("re-checks a caller after a helper changes: the index drops the chain", () => {

@@ -102,6 +102,8 @@ export function pythonTransitiveCandidates(model: PythonModel, functions: readon
   if (coroutineCalls.size === 0) return [];
   const sites = new Map<string, Site>();
   for (const site of model.calls) {
+    // Only coroutines' calls can be candidates: no range to build for the others.
+    if (model.contextOf(site.func) !== "async") continue;
     const key = rangeKey(rangeOf(site.node));
     if (coroutineCalls.has(key)) sites.set(key, site);
   }

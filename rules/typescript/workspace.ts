@@ -120,7 +120,13 @@ export class TypeScriptProject {
     this.resolutionCache ??= ts.createModuleResolutionCache(dirname(containingFile), (name) => name, options);
     const cache = this.resolutionCache;
     return (specifier) => {
-      const resolved = ts.resolveModuleName(specifier, containingFile, options, host, cache).resolvedModule;
+      let resolved: TS.ResolvedModuleFull | undefined;
+      try {
+        resolved = ts.resolveModuleName(specifier, containingFile, options, host, cache).resolvedModule;
+      } catch {
+        // A broken `paths` entry or an unreadable folder: the specifier is treated as a package.
+        return null;
+      }
       if (!resolved || resolved.isExternalLibraryImport) return null;
       const file = resolved.resolvedFileName.replace(/\\/g, "/");
       return /\.d\.[cm]?ts$/.test(file) || file.includes("/node_modules/") ? null : file;
